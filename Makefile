@@ -1,0 +1,49 @@
+# Everything goes through a project-local virtualenv, so a fresh machine with only
+# Python 3.11+ needs nothing else: `make demo` and `make test` set it up themselves.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test lint typecheck unit spec spec-check docs bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## The main job: what changed in the ports between two bundled releases.
+demo: setup
+	$(BIN)/portspec diff v1.8 v2.1
+
+## The whole test suite: lint, types, spec freshness, unit + integration tests.
+test: setup lint typecheck unit
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest
+
+## Regenerate the bundled spec from ../shared/corpus (review the diff before committing).
+spec: setup
+	$(BIN)/python scripts/build_spec.py
+
+spec-check: setup
+	$(BIN)/python scripts/build_spec.py --check
+
+docs: setup
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build dist docs/_build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""Helpers shared by the subcommands: loading a side, writing output, colour."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..errors import PortSpecError
+from ..model import Spec
+
+
+def add_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE (atomically: a temporary file, then a rename) instead of stdout",
+    )
+
+
+def emit(text: str, output: str | None) -> None:
+    """Print ``text``, or write it to ``output`` atomically."""
+    if not text.endswith("\n"):
+        text += "\n"
+    if output and output != "-":
+        from ..specio import write_atomic
+
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def load_spec(arg: str, *, label: str | None = None, release: str | None = None) -> Spec:
+    """A bundled release (``v2.1``, ``2.1``, ``latest``), a spec ``.json`` file, or a docs
+    page (markdown/HTML, extracted on the fly); ``REV:path`` reads a page from git.
+
+    Errors say which side failed when ``label`` is given (``old side: ...``).
+    """
+    from ..releases import looks_like_release
+
+    try:
+        if looks_like_release(arg) and not os.path.exists(arg):
+            from ..bundled import load
+
+            return load(arg)
+        if arg.endswith(".json") and os.path.isfile(arg):
+            from ..specio import load_file
+
+            return load_file(arg)
+        if not os.path.exists(arg) and ":" in arg:
+            from ..gitsource import read_git_page
+
+            return read_git_page(arg, release=release)
+        from ..extract import extract_file
+
+        return extract_file(arg, release=release)
+    except PortSpecError as exc:
+        if label:
+            exc.message = f"{label}: {exc.message}"
+        raise
+
+
+def use_color(stream: object = None) -> bool:
+    """Colour only on a terminal, never with ``NO_COLOR`` set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    target = stream if stream is not None else sys.stdout
+    isatty = getattr(target, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"

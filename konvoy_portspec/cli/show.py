@@ -1,0 +1,56 @@
+"""``portspec show RELEASE``: a release as a table, JSON, markdown or HTML."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_output, emit, load_spec
+
+FORMATS = ("table", "json", "markdown", "html")
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "show",
+        help="print a release (or spec file, or page) as a table, JSON, markdown or HTML",
+        description="Print a bundled release, a spec file or a docs page. `table` is a "
+        "readable terminal table; `json` is the canonical spec.",
+    )
+    p.add_argument("release", help="bundled release (v2.1, 2.1, latest), spec .json, or page")
+    p.add_argument(
+        "--role",
+        action="append",
+        metavar="ROLE",
+        help="only this role (control-plane, worker, ...); repeatable",
+    )
+    p.add_argument("--format", "-f", choices=FORMATS, default="table")
+    add_output(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import PortSpecError
+
+    spec = load_spec(args.release)
+    if args.role:
+        missing = [r for r in args.role if r not in spec.roles]
+        if missing:
+            raise PortSpecError(
+                f"no role {missing[0]!r} in {spec.release}; roles: {', '.join(spec.roles)}"
+            )
+        spec = spec.with_roles(spec.roles[r] for r in args.role)
+    if args.format == "json":
+        from ..specio import dumps
+
+        text = dumps(spec)
+    else:
+        from .. import render
+
+        if args.format == "markdown":
+            text = render.render_markdown(spec)
+        elif args.format == "html":
+            text = render.render_html(spec)
+        else:
+            text = render.render_table(spec)
+    emit(text, args.output)
+    return 0

@@ -1,0 +1,185 @@
+"""Docs page -> :class:`~konvoy_portspec.model.Spec`.
+
+Pipeline: decode the bytes (UTF-8, BOM, CRLF), split off front matter, read the page as
+markdown (markdown-it-py) or as a whole HTML page (beautifulsoup4) into a list of
+events, then turn the port tables among them into roles (``build``). Heavy parsers are
+imported here and only here, so the CLI pays for them only when a page is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from typing import Any
+
+from ..errors import ExtractError, PortSpecError
+from ..model import RoleMap, Source, Spec
+from ..releases import normalize
+from .build import build_roles
+
+__all__ = ["decode", "extract", "extract_file", "extract_text", "split_front_matter"]
+
+_HTML_PAGE = re.compile(
+    r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.IGNORECASE | re.DOTALL
+)
+_RELEASE_IN_PATH = re.compile(r"^v?(\d+\.\d+(?:\.\d+)?)$", re.IGNORECASE)
+_RELEASE_KEYS = ("release", "version", "konvoy_version", "dkp_version")
+
+
+def decode(raw: bytes, name: str = "<input>") -> str:
+    """Bytes to text with ``\\n`` line ends; one clear error for what is not UTF-8 text."""
+    if b"\x00" in raw:
+        raise ExtractError("not a text file (it holds NUL bytes)", path=name)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ExtractError("not UTF-8 text", path=name, line=line) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """Front matter (YAML ``---`` or TOML ``+++``) and the page with it blanked out.
+
+    The front matter lines are replaced by empty lines rather than removed, so line
+    numbers in errors still match the file.
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].strip() not in ("---", "+++"):
+        return {}, text
+    fence = lines[0].strip()
+    for end in range(1, len(lines)):
+        if lines[end].strip() == fence:
+            break
+    else:
+        return {}, text
+    body = "\n".join(lines[1:end])
+    data: Any
+    try:
+        if fence == "---":
+            import yaml
+
+            data = yaml.safe_load(body)
+        else:
+            import tomllib
+
+            data = tomllib.loads(body)
+    except Exception:  # malformed front matter is not fatal: the tables are what matter
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    blanked = "\n" * end + "\n" + "\n".join(lines[end + 1 :])
+    return data, blanked
+
+
+def _release_from(meta: dict[str, Any], path: str | None) -> str | None:
+    for key in _RELEASE_KEYS:
+        value = meta.get(key)
+        if isinstance(value, (str, int, float)) and str(value).strip():
+            return normalize(str(value))
+    if path:
+        parts = os.path.normpath(os.path.abspath(path)).split(os.sep)
+        for part in reversed(parts[:-1]):
+            match = _RELEASE_IN_PATH.match(part)
+            if match:
+                return "v" + match.group(1)
+    return None
+
+
+def is_html_page(text: str, path: str | None = None) -> bool:
+    if path and path.lower().endswith((".html", ".htm", ".xhtml")):
+        return True
+    return _HTML_PAGE.match(text[:4096]) is not None
+
+
+def extract_text(
+    text: str,
+    *,
+    path: str | None = None,
+    release: str | None = None,
+    product: str | None = None,
+    sha256: str | None = None,
+) -> Spec:
+    """Extract a spec from page text. ``path`` is used for messages and release guessing."""
+    name = path or "<input>"
+    if "\x00" in text:
+        raise ExtractError("not a text file (it holds NUL bytes)", path=name)
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    meta, body = split_front_matter(text)
+    try:
+        if is_html_page(body, path):
+            from .html_reader import read_html
+
+            events = read_html(body)
+        else:
+            from .markdown_reader import read_markdown
+
+            events = read_markdown(body)
+        roles = build_roles(events)
+    except PortSpecError as exc:
+        raise exc.with_location(path=name) from None
+    except RecursionError:
+        raise ExtractError("page is nested too deeply to read", path=name) from None
+    if not roles:
+        raise ExtractError("no port table found (no table with a port column)", path=name)
+    digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+    meta_product = meta.get("product")
+    return Spec(
+        release=normalize(release) if release else (_release_from(meta, path) or "unknown"),
+        product=product or (str(meta_product) if isinstance(meta_product, str) else "konvoy"),
+        source=Source(os.path.basename(path) if path else "<input>", digest),
+        roles=RoleMap(roles),
+    )
+
+
+def extract_file(
+    path: str | os.PathLike[str],
+    *,
+    release: str | None = None,
+    product: str | None = None,
+    source_name: str | None = None,
+) -> Spec:
+    """Extract a spec from a page on disk; the source records its name and sha256."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as fh:
+            raw = fh.read()
+    except IsADirectoryError:
+        raise ExtractError("is a directory, not a page", path=name) from None
+    except OSError as exc:
+        raise ExtractError(f"cannot read: {exc.strerror}", path=name) from None
+    text = decode(raw, name)
+    spec = extract_text(
+        text, path=name, release=release, product=product, sha256=hashlib.sha256(raw).hexdigest()
+    )
+    if source_name is not None and spec.source is not None:
+        from dataclasses import replace
+
+        spec = replace(spec, source=Source(source_name, spec.source.sha256))
+    return spec
+
+
+def extract(
+    source: str | bytes | os.PathLike[str],
+    *,
+    release: str | None = None,
+    product: str | None = None,
+) -> Spec:
+    """A page given as a path, as text, or as bytes -> spec.
+
+    A ``str`` is taken as a path when it is one line naming an existing file, and as
+    page text otherwise.
+    """
+    if isinstance(source, bytes):
+        return extract_text(
+            decode(source),
+            release=release,
+            product=product,
+            sha256=hashlib.sha256(source).hexdigest(),
+        )
+    if isinstance(source, os.PathLike) or (
+        "\n" not in source and len(source) < 4096 and os.path.isfile(source)
+    ):
+        return extract_file(source, release=release, product=product)
+    return extract_text(source, release=release, product=product)

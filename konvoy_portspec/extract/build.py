@@ -1,0 +1,147 @@
+"""Events to a spec: which tables are port tables, which role each belongs to, and
+what each row means as rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..errors import ExtractError
+from ..model import Role, Rule
+from . import cells
+from .events import Event, Heading, Paragraph, Table
+
+
+def _title_for(table: Table, stack: list[Heading], previous: Event | None) -> str:
+    """A table's title: its own caption, a caption line right above it, or a heading.
+
+    Of the enclosing headings, the nearest one that names a known role wins, so a
+    ``### Inbound`` under ``## Control plane`` still files the table under the control
+    plane; without such a heading, the nearest heading is used.
+    """
+    if table.caption:
+        return table.caption
+    if isinstance(previous, Paragraph) and previous.caption:
+        return cells.clean_title(previous.text.strip("*_ "))
+    for heading in reversed(stack):
+        if cells.known_role(heading.text):
+            return heading.text
+    return stack[-1].text if stack else ""
+
+
+def _columns(header: list[list[str]]) -> list[str]:
+    """Field per column; the first column of each known field wins, repeats become extras."""
+    width = max((len(r) for r in header), default=0)
+    texts = [
+        " ".join(dict.fromkeys(r[c] for r in header if c < len(r) and r[c])) for c in range(width)
+    ]
+    fields: list[str] = []
+    for text in texts:
+        field = cells.classify_header(text)
+        if field in fields:
+            field = cells.slug(text).replace("-", "_") or "column"
+            while field in fields:
+                field += "_"
+        fields.append(field)
+    return fields
+
+
+def is_port_table(table: Table) -> bool:
+    fields = _columns(table.header)
+    return cells.PORT in fields or cells.PORT_START in fields
+
+
+def _row_rules(fields: list[str], row: list[str]) -> list[Rule]:
+    values = {f: (row[i] if i < len(row) else "") for i, f in enumerate(fields)}
+    if cells.PORT in values:
+        port_cell = cells.parse_port_cell(values[cells.PORT])
+    else:
+        start = values.get(cells.PORT_START, "")
+        end = values.get(cells.PORT_END, "") or start
+        joined = f"{start}-{end}" if start and end and start != end else start
+        port_cell = cells.parse_port_cell(joined)
+    extra: dict[str, str] = {}
+    protocols: tuple[str, ...] = port_cell.protocols
+    if not protocols and values.get(cells.PROTOCOL):
+        protocols, leftover = cells.parse_protocol_cell(values[cells.PROTOCOL])
+        if leftover:
+            extra["protocol"] = leftover
+    for name, value in values.items():
+        if (
+            name not in (cells.PORT, cells.PORT_START, cells.PORT_END, cells.PROTOCOL)
+            and (name not in (cells.COMPONENT, cells.NOTES))
+            and value
+        ):
+            extra[name] = value
+    if port_cell.remark:
+        extra["port_remark"] = port_cell.remark
+    component = values.get(cells.COMPONENT, "")
+    notes = values.get(cells.NOTES, "")
+    if not port_cell.has_ports:
+        if port_cell.raw:
+            extra["port"] = port_cell.raw
+        extra_t = tuple(sorted(extra.items()))
+        return [Rule(None, None, p, component, notes, extra_t) for p in protocols or ("any",)]
+    extra_t = tuple(sorted(extra.items()))
+    return [
+        Rule(start, end, protocol, component, notes, extra_t)
+        for start, end in port_cell.ranges
+        for protocol in protocols or ("tcp",)
+    ]
+
+
+def _section_title(row: list[str]) -> str | None:
+    """A row whose cells all hold the same text (a spanning cell) titles the rows below."""
+    texts = {c for c in row if c}
+    if len(texts) == 1 and len(row) > 1 and all(row):
+        (text,) = texts
+        try:
+            if cells.parse_port_cell(text).has_ports:
+                return None
+        except ExtractError:
+            return text
+    return None
+
+
+def build_roles(events: Iterable[Event]) -> list[Role]:
+    """Roles in document order; tables filed under the same role id are concatenated."""
+    order: list[str] = []
+    titles: dict[str, str] = {}
+    rules: dict[str, list[Rule]] = {}
+    stack: list[Heading] = []
+    previous: Event | None = None
+
+    def add(title: str, new_rules: list[Rule]) -> None:
+        role_id = cells.role_id_for(title)
+        if role_id not in rules:
+            order.append(role_id)
+            titles[role_id] = title or role_id
+            rules[role_id] = []
+        rules[role_id].extend(new_rules)
+
+    for event in events:
+        if isinstance(event, Heading):
+            while stack and stack[-1].level >= event.level:
+                stack.pop()
+            stack.append(event)
+        elif isinstance(event, Table) and is_port_table(event):
+            fields = _columns(event.header)
+            title = _title_for(event, stack, previous)
+            pending: list[Rule] = []
+            header_texts = [[cells.header_key(c) for c in r] for r in event.header]
+            for row, line in zip(event.rows, event.row_lines, strict=False):
+                if not any(row) or [cells.header_key(c) for c in row] in header_texts:
+                    continue
+                section = _section_title(row)
+                if section is not None:
+                    if pending:
+                        add(title, pending)
+                        pending = []
+                    title = cells.clean_title(section)
+                    continue
+                try:
+                    pending.extend(_row_rules(fields, row))
+                except ExtractError as exc:
+                    raise exc.with_location(line=line) from None
+            add(title, pending)
+        previous = event
+    return [Role(rid, titles[rid], tuple(rules[rid])) for rid in order]

@@ -1,0 +1,282 @@
+"""Reading the text of table cells: port cells, protocol cells, column headers, titles.
+
+Pure functions over already-extracted plain text, shared by the markdown and HTML
+readers. Real docs write the same port in many ways (``22``, ``2379-2380``,
+``30000–32767``, ``10250/TCP``, ``UDP 4789 (default)``, ``9091, 9092``, ``6443*``);
+each spelling is normalised here, once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ..errors import ExtractError
+
+MAX_PORT = 65535
+
+#: Transport protocol names as docs spell them, to the canonical lower-case id.
+PROTOCOL_NAMES = {
+    "tcp": "tcp",
+    "udp": "udp",
+    "sctp": "sctp",
+    "icmp": "icmp",
+    "icmpv6": "icmpv6",
+    "ipv6-icmp": "icmpv6",
+    "ipip": "ipip",
+    "ip-in-ip": "ipip",
+    "ipinip": "ipip",
+    "esp": "esp",
+    "ah": "ah",
+    "gre": "gre",
+    "vrrp": "vrrp",
+    "igmp": "igmp",
+}
+#: Words that mean "the usual transports" in a protocol column.
+BOTH_WORDS = {"both", "any", "all", "tcp/udp", "udp/tcp"}
+#: Application protocols that docs sometimes put in a protocol column; all run over TCP.
+TCP_APPLICATION_PROTOCOLS = {"http", "https", "grpc", "ssh", "bgp", "tls", "h2", "websocket"}
+#: Port cells that name no port number; such rows are kept as port-less rules.
+NO_PORT_WORDS = {"", "n/a", "na", "none", "-", "any", "all", "*", "not applicable", "tbd"}
+
+_DASHES = dict.fromkeys(
+    map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-"
+)
+_FOOTNOTES = re.compile(
+    r"\[\^?\w{1,3}\]|\^\w{1,3}\b|[*\u2020\u2021\u00a7\u00b6\u2051]|[\u00b9\u00b2\u00b3\u2070-\u2079]"
+)
+_PAREN = re.compile(r"\(([^()]*)\)")
+_PROTO_TOKEN = re.compile(
+    r"(?<![\w-])(ip[\s-]*in[\s-]*ip|ipv6-icmp|icmpv6|tcp|udp|sctp|icmp|ipip|esp|ah|gre|vrrp|igmp)(?![\w-])",
+    re.IGNORECASE,
+)
+_RANGE_SPACES = re.compile(r"(\d)\s*(?:-|:|\.\.|\bto\b|\bthrough\b|\bthru\b)\s*(\d)", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?:,|;|/|&|\+|\band\b|\bor\b)\s*|\s+", re.IGNORECASE)
+_SINGLE = re.compile(r"\d+")
+_RANGE = re.compile(r"(\d+)[-:](\d+)")
+_WS = re.compile(r"\s+")
+
+
+def collapse(text: str) -> str:
+    """Whitespace (tabs, newlines, no-break spaces) collapsed to single spaces."""
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class PortCell:
+    """What one port cell says: the port ranges, the protocols it names, its remarks."""
+
+    ranges: tuple[tuple[int, int], ...]
+    protocols: tuple[str, ...]
+    remark: str = ""
+    raw: str = ""
+
+    @property
+    def has_ports(self) -> bool:
+        return bool(self.ranges)
+
+
+def _protocols_in(text: str) -> tuple[list[str], str]:
+    """Protocol names found in ``text`` (canonical, in order) and the text without them."""
+    found: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        word = re.sub(r"[\s-]+", "-", match.group(1).lower())
+        proto = PROTOCOL_NAMES.get(word) or PROTOCOL_NAMES.get(word.replace("-", ""), word)
+        if proto not in found:
+            found.append(proto)
+        return " "
+
+    rest = _PROTO_TOKEN.sub(take, text)
+    return found, rest
+
+
+def _check_port(value: int, raw: str) -> int:
+    if not 1 <= value <= MAX_PORT:
+        raise ExtractError(f"port {value} out of range 1-{MAX_PORT} in cell {raw!r}")
+    return value
+
+
+def parse_port_cell(raw: str) -> PortCell:
+    """Parse a port cell. Raises :class:`ExtractError` for text that is not a port.
+
+    >>> parse_port_cell("UDP 4789 (default)")
+    PortCell(ranges=((4789, 4789),), protocols=('udp',), remark='default', raw='UDP 4789 (default)')
+    """
+    text = collapse(unicodedata.normalize("NFKC", raw).translate(_DASHES))
+    text = text.replace("`", "")
+    text = _FOOTNOTES.sub("", text)
+    remarks: list[str] = []
+    protocols: list[str] = []
+
+    def paren(match: re.Match[str]) -> str:
+        inner = match.group(1).strip()
+        found, rest = _protocols_in(inner)
+        if found and not re.sub(r"[\s/,&+]|\band\b|\bor\b", "", rest, flags=re.IGNORECASE):
+            protocols.extend(p for p in found if p not in protocols)
+        elif re.fullmatch(r"[\d\s,:\-]+", inner) and re.search(r"\d", inner):
+            return f" {inner} "  # "(9091, 9092)" is a list of ports, not a remark
+        elif inner:
+            remarks.append(inner)
+        return " "
+
+    text = _PAREN.sub(paren, text)
+    found, text = _protocols_in(text)
+    protocols.extend(p for p in found if p not in protocols)
+    text = _RANGE_SPACES.sub(r"\1-\2", collapse(text))
+    text = re.sub(r"(?i)\bports?\b|\brange\b|#", " ", text).strip(" ,;/&+")
+    if text.casefold() in NO_PORT_WORDS:
+        return PortCell((), tuple(protocols), "; ".join(remarks), collapse(raw))
+    ranges: list[tuple[int, int]] = []
+    for piece in _SPLIT.split(text):
+        if not piece:
+            continue
+        if _SINGLE.fullmatch(piece):
+            port = _check_port(int(piece), raw)
+            ranges.append((port, port))
+            continue
+        match = _RANGE.fullmatch(piece)
+        if match:
+            start = _check_port(int(match.group(1)), raw)
+            end = _check_port(int(match.group(2)), raw)
+            if start > end:
+                raise ExtractError(f"reversed port range {start}-{end} in cell {collapse(raw)!r}")
+            ranges.append((start, end))
+            continue
+        if piece.casefold() in NO_PORT_WORDS and not ranges:
+            continue
+        raise ExtractError(f"not a port: {piece!r} in cell {collapse(raw)!r}")
+    return PortCell(tuple(ranges), tuple(protocols), "; ".join(remarks), collapse(raw))
+
+
+def parse_protocol_cell(raw: str) -> tuple[tuple[str, ...], str]:
+    """Protocols named in a protocol column, and any text that is not a protocol.
+
+    ``TCP/UDP`` and ``Both`` give two protocols; ``HTTPS`` counts as TCP. Text that
+    names no transport at all is returned as the remainder so the caller can keep it.
+    """
+    text = collapse(unicodedata.normalize("NFKC", raw).translate(_DASHES))
+    text = _FOOTNOTES.sub("", text)
+    if text.casefold() in BOTH_WORDS:
+        return ("tcp", "udp"), ""
+    found, rest = _protocols_in(text)
+    rest = collapse(re.sub(r"[\s/,&+()]|\band\b|\bor\b", " ", rest, flags=re.IGNORECASE))
+    if not found and rest.casefold() in TCP_APPLICATION_PROTOCOLS:
+        return ("tcp",), text
+    return tuple(found), ("" if found and not rest else text if rest else "")
+
+
+# --- column headers --------------------------------------------------------------
+
+PORT, PORT_START, PORT_END, PROTOCOL, COMPONENT, NOTES = (
+    "port",
+    "port_start",
+    "port_end",
+    "protocol",
+    "component",
+    "notes",
+)
+_COMPONENT_WORDS = {
+    "component",
+    "components",
+    "service",
+    "services",
+    "used",
+    "process",
+    "processes",
+    "application",
+    "applications",
+    "app",
+    "daemon",
+    "program",
+    "binary",
+    "workload",
+}
+_NOTES_WORDS = {
+    "notes",
+    "note",
+    "purpose",
+    "description",
+    "descriptions",
+    "comment",
+    "comments",
+    "details",
+    "usage",
+    "remarks",
+    "remark",
+    "function",
+    "use",
+    "reason",
+}
+_PROTOCOL_WORDS = {"protocol", "protocols", "proto", "transport", "l4"}
+
+
+def header_key(raw: str) -> str:
+    """A header cell reduced to lower-case words: ``**Port(s)**`` -> ``port``."""
+    text = _FOOTNOTES.sub("", unicodedata.normalize("NFKC", raw).translate(_DASHES)).casefold()
+    text = text.replace("(s)", "")
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def classify_header(raw: str) -> str:
+    """The model field a column feeds, or an ``extra`` key (a slug) for unknown columns."""
+    key = header_key(raw)
+    words = set(key.split())
+    has_port = bool(words & {"port", "ports", "dport", "range", "ranges"})
+    if has_port and words & {"source", "src", "name"}:
+        return key.replace(" ", "_")
+    if has_port and words & {"start", "from", "first", "begin", "min", "low"}:
+        return PORT_START
+    if has_port and words & {"end", "to", "last", "max", "high"}:
+        return PORT_END
+    if has_port:
+        return PORT
+    if words & _PROTOCOL_WORDS:
+        return PROTOCOL
+    if words & _COMPONENT_WORDS:
+        return COMPONENT
+    if words & _NOTES_WORDS:
+        return NOTES
+    return key.replace(" ", "_") or "column"
+
+
+# --- titles and roles --------------------------------------------------------------
+
+_ROLE_PATTERNS = (
+    (
+        "control-plane",
+        re.compile(
+            r"control[\s_-]*plane|\bmasters?\b|\bserver nodes?\b|\bservers\b|\bmanager nodes?\b"
+        ),
+    ),
+    ("worker", re.compile(r"\bworkers?\b|\bagents?\b|\bminions?\b|\bcompute nodes?\b")),
+)
+_QUALIFIERS = {"windows": "windows"}
+
+
+def clean_title(raw: str) -> str:
+    """Heading text without permalink marks (``¶``, trailing ``#``) or extra space."""
+    text = collapse(raw.replace("\u00b6", " ").replace("\U0001f517", " "))
+    return text.rstrip("#: ").strip()
+
+
+def slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-")
+
+
+def known_role(title: str) -> str | None:
+    """``control-plane`` / ``worker`` (with an OS qualifier) for titles that name one."""
+    text = title.casefold()
+    qualifiers = [q.strip() for q in re.findall(r"\(([^()]*)\)", text)]
+    base = re.sub(r"\([^()]*\)", " ", text)
+    for role_id, pattern in _ROLE_PATTERNS:
+        if pattern.search(base):
+            extra = [_QUALIFIERS[q] for q in qualifiers if q in _QUALIFIERS]
+            return "-".join([role_id, *extra])
+    return None
+
+
+def role_id_for(title: str) -> str:
+    return known_role(title) or slug(title) or "ports"

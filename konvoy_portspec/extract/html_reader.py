@@ -1,0 +1,148 @@
+"""HTML to events, with beautifulsoup4: embedded ``<table>`` blocks and whole pages.
+
+Line numbers come from the parser's ``sourceline`` (html.parser tracks it), shifted by
+where the HTML chunk starts in the page, so errors point into the original file.
+"""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from .cells import clean_title, collapse
+from .events import Event, Heading, Paragraph, Table
+
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_BLOCKS = {"p", "div", "li", "ul", "ol", "br", "tr", "dd", "dt", "blockquote", "section"}
+#: Tables in these are examples or inert markup, not the page's port tables.
+_INERT = {"template", "pre", "code", "textarea", "script", "style", "noscript", "xmp"}
+_EMPHASIS = {"em", "i", "strong", "b"}
+_SKIP_TEXT = {"script", "style", "template"}
+
+
+def text_of(node: Tag) -> str:
+    """Visible text of an element: ``<br>`` and block elements become spaces."""
+    parts: list[str] = []
+    for item in node.descendants:
+        if isinstance(item, Comment):
+            continue
+        if isinstance(item, NavigableString):
+            parent = item.parent
+            if parent is not None and parent.name in _SKIP_TEXT:
+                continue
+            if parent is not None and "headerlink" in (parent.get("class") or []):
+                continue
+            parts.append(str(item))
+        elif isinstance(item, Tag) and item.name in _BLOCKS:
+            parts.append(" ")
+    return collapse("".join(parts))
+
+
+def _inert(tag: Tag) -> bool:
+    return any(parent.name in _INERT for parent in tag.parents)
+
+
+def _span(cell: Tag, name: str) -> int:
+    try:
+        return max(1, min(int(str(cell.get(name, "1")).strip() or 1), 1000))
+    except ValueError:
+        return 1
+
+
+def _grid(table: Tag) -> tuple[list[list[str]], list[int], int]:
+    """Rows of cell texts with rowspan/colspan spread out, row lines, header row count."""
+    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    grid: list[list[str]] = []
+    lines: list[int] = []
+    pending: dict[int, tuple[str, int]] = {}  # column -> (text, rows still to fill)
+    header_rows = 0
+    counting_header = True
+    for tr in rows:
+        cells = [c for c in tr.find_all(["td", "th"], recursive=False)]
+        in_thead = tr.find_parent("thead") is not None and tr.find_parent("table") is table
+        all_th = bool(cells) and all(c.name == "th" for c in cells)
+        if counting_header and (in_thead or all_th):
+            header_rows += 1
+        else:
+            counting_header = False
+        row: list[str] = []
+        col = 0
+        queue = list(cells)
+        while queue or col in pending:
+            if col in pending:
+                text, left = pending[col]
+                row.append(text)
+                if left <= 1:
+                    del pending[col]
+                else:
+                    pending[col] = (text, left - 1)
+                col += 1
+                continue
+            cell = queue.pop(0)
+            text = text_of(cell)
+            rowspan = _span(cell, "rowspan")
+            for _ in range(_span(cell, "colspan")):
+                if rowspan > 1:
+                    pending[col] = (text, rowspan - 1)
+                row.append(text)
+                col += 1
+        if not row:
+            continue
+        grid.append(row)
+        lines.append(tr.sourceline or table.sourceline or 1)
+    return grid, lines, header_rows
+
+
+def _caption(table: Tag) -> str:
+    caption = table.find("caption")
+    if isinstance(caption, Tag) and caption.find_parent("table") is table:
+        return clean_title(text_of(caption))
+    figure = table.find_parent("figure")
+    if isinstance(figure, Tag):
+        figcaption = figure.find("figcaption")
+        if isinstance(figcaption, Tag):
+            return clean_title(text_of(figcaption))
+    return ""
+
+
+def _is_caption_paragraph(p: Tag) -> bool:
+    children = [c for c in p.children if not (isinstance(c, NavigableString) and not c.strip())]
+    return len(children) == 1 and isinstance(children[0], Tag) and children[0].name in _EMPHASIS
+
+
+def read_html(html: str, line_offset: int = 0) -> list[Event]:
+    """Headings, caption paragraphs and tables of an HTML fragment or page, in order."""
+    soup = BeautifulSoup(html, "html.parser")
+    events: list[Event] = []
+    for tag in soup.find_all(True):
+        name = tag.name
+        if name not in _HEADINGS and name != "table" and name != "p":
+            continue
+        if _inert(tag):
+            continue
+        line = (tag.sourceline or 1) + line_offset
+        if name == "table":
+            if tag.find_parent("table") is not None:
+                continue
+            grid, lines, header_rows = _grid(tag)
+            if not grid:
+                continue
+            header_rows = header_rows or 1
+            events.append(
+                Table(
+                    header=grid[:header_rows],
+                    rows=grid[header_rows:],
+                    row_lines=[n + line_offset for n in lines[header_rows:]],
+                    header_lines=[n + line_offset for n in lines[:header_rows]],
+                    line=line,
+                    caption=_caption(tag),
+                )
+            )
+        elif tag.find_parent("table") is not None:
+            continue
+        elif name == "p":
+            text = text_of(tag)
+            if text:
+                events.append(Paragraph(text, line, caption=_is_caption_paragraph(tag)))
+        else:
+            events.append(Heading(int(name[1]), clean_title(text_of(tag)), line))
+    return events

@@ -1,0 +1,148 @@
+"""Markdown to events, with markdown-it-py (CommonMark plus GFM tables).
+
+HTML blocks are handed to the HTML reader. CommonMark ends an HTML block at a blank
+line, which would cut a ``<table>`` with blank lines inside into pieces (some of them
+turned into paragraphs); so an HTML block that opens more tables than it closes is
+extended over the source lines up to the matching ``</table>`` and read as one chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .cells import clean_title, collapse
+from .events import Event, Heading, Paragraph, Table
+from .html_reader import read_html
+
+_TABLE_OPEN = re.compile(r"<table\b", re.IGNORECASE)
+_TABLE_CLOSE = re.compile(r"</table\s*>", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_EMPHASIS_OPEN = {"em_open", "strong_open"}
+
+
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+_MD: MarkdownIt | None = None
+
+
+def parser() -> MarkdownIt:
+    global _MD
+    if _MD is None:
+        _MD = _parser()
+    return _MD
+
+
+def inline_text(token: Token) -> str:
+    """Plain text of an inline token: markup dropped, code kept, ``<br>`` as a space."""
+    parts: list[str] = []
+    for child in token.children or ():
+        kind = child.type
+        if kind in ("text", "code_inline"):
+            parts.append(child.content)
+        elif kind in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif kind == "html_inline":
+            if _BR.match(child.content):
+                parts.append(" ")
+        elif kind == "image":
+            parts.append(child.content)
+    return collapse("".join(parts))
+
+
+def _is_caption(inline: Token) -> bool:
+    children = [
+        c for c in inline.children or () if not (c.type == "text" and not c.content.strip())
+    ]
+    if len(children) >= 3 and children[0].type in _EMPHASIS_OPEN:
+        close = children[0].type.replace("_open", "_close")
+        return children[-1].type == close
+    text = inline_text(inline)
+    return text.endswith(":") and len(text) <= 80
+
+
+def _table_balance(text: str) -> int:
+    text = _COMMENT.sub("", text)
+    return len(_TABLE_OPEN.findall(text)) - len(_TABLE_CLOSE.findall(text))
+
+
+def _read_table(tokens: Sequence[Token], start: int) -> tuple[Table, int]:
+    header: list[list[str]] = []
+    rows: list[list[str]] = []
+    row_lines: list[int] = []
+    header_lines: list[int] = []
+    in_head = False
+    row: list[str] = []
+    line = (tokens[start].map or (0, 0))[0] + 1
+    i = start + 1
+    while i < len(tokens) and tokens[i].type != "table_close":
+        tok = tokens[i]
+        if tok.type == "thead_open":
+            in_head = True
+        elif tok.type == "thead_close":
+            in_head = False
+        elif tok.type == "tr_open":
+            row = []
+            row_line = (tok.map or (line - 1, 0))[0] + 1
+        elif tok.type == "inline":
+            row.append(inline_text(tok))
+        elif tok.type == "tr_close":
+            (header if in_head else rows).append(row)
+            (header_lines if in_head else row_lines).append(row_line)
+        i += 1
+    return Table(header, rows, row_lines, line, header_lines=header_lines), i
+
+
+def read_markdown(text: str) -> list[Event]:
+    """Headings, caption-like paragraphs and tables (pipe and HTML) in document order."""
+    tokens = parser().parse(text)
+    lines = text.split("\n")
+    events: list[Event] = []
+    skip_before = 0  # tokens starting before this line were read as part of an HTML table
+    inside_skip = False
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.map is not None:
+            inside_skip = tok.map[0] < skip_before
+        if inside_skip:
+            i += 1
+            continue
+        kind = tok.type
+        if kind == "heading_open":
+            level = int(tok.tag[1])
+            events.append(
+                Heading(
+                    level, clean_title(inline_text(tokens[i + 1])), tok.map[0] + 1 if tok.map else 0
+                )
+            )
+            i += 3
+            continue
+        if kind == "paragraph_open" and i + 1 < len(tokens) and tokens[i + 1].type == "inline":
+            inline = tokens[i + 1]
+            line = (tok.map or (0, 0))[0] + 1
+            events.append(Paragraph(inline_text(inline), line, caption=_is_caption(inline)))
+            i += 3
+            continue
+        if kind == "table_open":
+            table, i = _read_table(tokens, i)
+            events.append(table)
+        elif kind == "html_block" and tok.map is not None:
+            first, end = tok.map
+            chunk = tok.content
+            balance = _table_balance(chunk)
+            if balance > 0:
+                while end < len(lines) and balance > 0:
+                    balance += _table_balance(lines[end])
+                    end += 1
+                chunk = "\n".join(lines[first:end])
+                skip_before = end
+            events.extend(read_html(chunk, line_offset=first))
+        i += 1
+    return events

@@ -1,0 +1,165 @@
+"""Spec <-> canonical JSON.
+
+Canonical means byte-stable: fixed key order, two-space indent, UTF-8, one trailing
+newline, no timestamps or absolute paths. The same spec always dumps to the same bytes,
+which is what lets a test regenerate the bundled files and compare them byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import OutputError, SpecFormatError
+from .model import SCHEMA_VERSION, Role, RoleMap, Rule, Source, Spec
+
+
+def rule_to_dict(rule: Rule) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "port": rule.port,
+        "end_port": rule.end_port,
+        "protocol": rule.protocol,
+        "component": rule.component,
+        "notes": rule.notes,
+    }
+    if rule.extra:
+        out["extra"] = dict(rule.extra)
+    return out
+
+
+def to_dict(spec: Spec) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "schema_version": spec.schema_version,
+        "product": spec.product,
+        "release": spec.release,
+    }
+    if spec.source is not None:
+        out["source"] = {"file": spec.source.file, "sha256": spec.source.sha256}
+    out["roles"] = [
+        {"id": role.id, "title": role.title, "ports": [rule_to_dict(r) for r in role.rules]}
+        for role in spec.roles.ordered
+    ]
+    return out
+
+
+def dumps(spec: Spec) -> str:
+    """The canonical JSON text of a spec."""
+    return json.dumps(to_dict(spec), indent=2, ensure_ascii=False) + "\n"
+
+
+def rule_from_dict(data: Mapping[str, Any]) -> Rule:
+    port = data.get("port")
+    end_port = data.get("end_port", port)
+    extra = data.get("extra") or {}
+    return Rule(
+        port=port,
+        end_port=end_port,
+        protocol=data.get("protocol", "tcp"),
+        component=data.get("component", ""),
+        notes=data.get("notes", ""),
+        extra=tuple(sorted((str(k), str(v)) for k, v in extra.items())),
+    )
+
+
+def from_dict(data: Mapping[str, Any]) -> Spec:
+    """Build a spec from already-validated data (see :func:`validate_schema`)."""
+    source = data.get("source")
+    return Spec(
+        release=data["release"],
+        product=data.get("product", "konvoy"),
+        schema_version=data.get("schema_version", SCHEMA_VERSION),
+        source=Source(source["file"], source["sha256"]) if source else None,
+        roles=RoleMap(
+            Role(
+                id=role["id"],
+                title=role.get("title", role["id"]),
+                rules=tuple(rule_from_dict(r) for r in role.get("ports", ())),
+            )
+            for role in data["roles"]
+        ),
+    )
+
+
+def schema_errors(data: Any) -> list[str]:
+    """Schema violations of ``data`` as ``path: message`` lines (empty when valid).
+
+    jsonschema is imported here, not at module level: loading the bundled spec, which
+    the tests already check against the schema, should not pay for it.
+    """
+    import jsonschema
+
+    from .bundled import schema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    lines = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        where = "".join(
+            f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
+            for i, p in enumerate(error.absolute_path)
+        )
+        lines.append(f"{where or '(top level)'}: {error.message}")
+    return lines
+
+
+def loads(text: str | bytes, *, path: str | None = None, check: bool = True) -> Spec:
+    """Parse spec JSON; errors name the file and, for bad JSON, the line."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecFormatError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    except UnicodeDecodeError:
+        raise SpecFormatError("not UTF-8 text", path=path) from None
+    if check:
+        problems = schema_errors(data)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise SpecFormatError(f"not a valid port spec: {problems[0]}{more}", path=path)
+    try:
+        return from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SpecFormatError(f"not a valid port spec: {exc}", path=path) from None
+
+
+def load_file(path: str | os.PathLike[str]) -> Spec:
+    """Read a spec JSON file written by ``portspec extract`` (or by hand)."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise SpecFormatError(f"cannot read: {exc.strerror}", path=name) from None
+    return loads(raw, path=name)
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename.
+
+    A reader (or a crash) never sees a half-written file, and a failed write leaves the
+    previous file, if any, untouched.
+    """
+    import tempfile
+
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".portspec-", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if os.path.exists(target):
+            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", path=target) from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,1 @@
+"""Sphinx extension for konvoy-portspec (work in progress)."""
