@@ -23,3 +23,28 @@ def corpus() -> Path:
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
     return FIXTURES
+
+
+# Sphinx's own pytest fixtures (app, make_app, ...) for building sites in tests/roots/.
+pytest_plugins = ["sphinx.testing.fixtures"]
+
+
+@pytest.fixture(scope="session")
+def rootdir() -> Path:
+    """Where sphinx.testing finds the small test sites (``tests/roots/test-<name>``)."""
+    return Path(__file__).resolve().parent / "roots"
+
+
+# Hypothesis: CI is derandomized and bounded (fast, reproducible); `dev` digs deeper.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("dev", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
