@@ -74,8 +74,8 @@ def _row_rules(fields: list[str], row: list[str]) -> list[Rule]:
             extra[name] = value
     if port_cell.remark:
         extra["port_remark"] = port_cell.remark
-    component = values.get(cells.COMPONENT, "")
-    notes = values.get(cells.NOTES, "")
+    component = cells.clean_text(values.get(cells.COMPONENT, ""))
+    notes = cells.clean_text(values.get(cells.NOTES, ""))
     if not port_cell.has_ports:
         if port_cell.raw:
             extra["port"] = port_cell.raw

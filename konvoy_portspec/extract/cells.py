@@ -255,10 +255,21 @@ _ROLE_PATTERNS = (
 _QUALIFIERS = {"windows": "windows"}
 
 
+_ATTRIBUTES = re.compile(r"\s*\{[#.][^{}]*\}\s*$")
+_TRAILING_MARKS = re.compile(r"(?<=\S)[\u2020\u2021\u00a7]+$|(?<=\w)\*+$")
+
+
 def clean_title(raw: str) -> str:
-    """Heading text without permalink marks (``¶``, trailing ``#``) or extra space."""
+    """Heading text without permalink marks (``¶``, trailing ``#``), heading attributes
+    (``{#id}``, as Hugo and kramdown write them) or extra space."""
     text = collapse(raw.replace("\u00b6", " ").replace("\U0001f517", " "))
+    text = _ATTRIBUTES.sub("", text)
     return text.rstrip("#: ").strip()
+
+
+def clean_text(raw: str) -> str:
+    """A component or notes cell without trailing footnote marks (``Services†``)."""
+    return _TRAILING_MARKS.sub("", collapse(raw)).strip()
 
 
 def slug(text: str) -> str:

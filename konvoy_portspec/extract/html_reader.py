@@ -115,7 +115,7 @@ def read_html(html: str, line_offset: int = 0) -> list[Event]:
     events: list[Event] = []
     for tag in soup.find_all(True):
         name = tag.name
-        if name not in _HEADINGS and name != "table" and name != "p":
+        if name not in _HEADINGS and name not in ("table", "p", "figcaption"):
             continue
         if _inert(tag):
             continue
@@ -139,6 +139,12 @@ def read_html(html: str, line_offset: int = 0) -> list[Event]:
             )
         elif tag.find_parent("table") is not None:
             continue
+        elif name == "figcaption":
+            # A caption of a figure that holds no HTML table: in markdown the figure's
+            # table is a pipe table outside this HTML chunk, right below the caption.
+            figure = tag.find_parent("figure")
+            if figure is None or figure.find("table") is None:
+                events.append(Paragraph(clean_title(text_of(tag)), line, caption=True))
         elif name == "p":
             text = text_of(tag)
             if text:
