@@ -10,11 +10,14 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Any
 
 from . import releases as _releases
 from .errors import UnknownReleaseError
 from .model import Spec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` stays off the CLI's start path
+    from typing import Any
 
 PRODUCT = "konvoy"
 

@@ -3,12 +3,67 @@
 Everything else in the project (extractor, storage, diff, validator, renderers, CLI,
 Sphinx extension) speaks in these types, so they are kept small and hashable: specs can
 be compared with ``==``, cached, and used as dict keys or set members.
+
+Why not ``@dataclass(frozen=True)``: these classes sit on the CLI's start path, and
+importing :mod:`dataclasses` (it pulls in :mod:`inspect`, :mod:`ast`, :mod:`dis`) plus
+generating the classes costs about as much as starting the interpreter itself. The
+tiny :class:`Value` base gives the same frozen-value behaviour (slots, ``==``, hash,
+repr, :meth:`Value.replace`) for a fraction of that; everything off the start path uses
+dataclasses as usual.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Self
+
+
+class Value:
+    """Immutable value object: fields are the ``__slots__``, in order."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; use .replace()")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._fields() == other._fields()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.__class__.__name__, self._fields()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{type(self).__name__}({inner})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), self._fields())
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed (like :func:`dataclasses.replace`)."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field(s) {', '.join(sorted(unknown))}")
+        values.update(changes)
+        return type(self)(**values)
+
+
+def _init(obj: object, **fields: object) -> None:
+    for name, value in fields.items():
+        object.__setattr__(obj, name, value)
+
 
 SCHEMA_VERSION = 1
 
@@ -16,8 +71,7 @@ SCHEMA_VERSION = 1
 PORT_PROTOCOLS = ("tcp", "udp", "sctp")
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Rule:
+class Rule(Value):
     """One row of a ports table: a port or port range, its protocol and who listens.
 
     ``port``/``end_port`` are ``None`` for rows that open no port number (ICMP,
@@ -25,12 +79,54 @@ class Rule:
     columns the model does not know (direction, source, ...) as sorted key/value pairs.
     """
 
+    __slots__ = ("port", "end_port", "protocol", "component", "notes", "extra")  # noqa: RUF023
     port: int | None
     end_port: int | None
-    protocol: str = "tcp"
-    component: str = ""
-    notes: str = ""
-    extra: tuple[tuple[str, str], ...] = ()
+    protocol: str
+    component: str
+    notes: str
+    extra: tuple[tuple[str, str], ...]
+
+    def __init__(
+        self,
+        port: int | None,
+        end_port: int | None,
+        protocol: str = "tcp",
+        component: str = "",
+        notes: str = "",
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        _init(
+            self,
+            port=port,
+            end_port=end_port,
+            protocol=protocol,
+            component=component,
+            notes=notes,
+            extra=extra,
+        )
+
+    def _order(self) -> tuple[str, int, int, str, str, tuple[tuple[str, str], ...]]:
+        return (
+            self.protocol,
+            self.port or 0,
+            self.end_port or 0,
+            self.component,
+            self.notes,
+            self.extra,
+        )
+
+    def __lt__(self, other: Rule) -> bool:
+        return self._order() < other._order()
+
+    def __le__(self, other: Rule) -> bool:
+        return self._order() <= other._order()
+
+    def __gt__(self, other: Rule) -> bool:
+        return self._order() > other._order()
+
+    def __ge__(self, other: Rule) -> bool:
+        return self._order() >= other._order()
 
     @classmethod
     def single(cls, port: int, protocol: str = "tcp", component: str = "", notes: str = "") -> Rule:
@@ -80,17 +176,20 @@ class Rule:
         return f"{where} {self.component}".rstrip()
 
 
-@dataclass(frozen=True, slots=True)
-class Role:
+class Role(Value):
     """The rules of one node role ("Control-plane nodes", "Worker nodes"), in page order.
 
     A role iterates over its rules, so ``spec.roles["worker"]`` reads as "the worker
     rules" while still carrying the heading it came from.
     """
 
+    __slots__ = ("id", "title", "rules")  # noqa: RUF023
     id: str
     title: str
-    rules: tuple[Rule, ...] = ()
+    rules: tuple[Rule, ...]
+
+    def __init__(self, id: str, title: str, rules: Iterable[Rule] = ()) -> None:
+        _init(self, id=id, title=title, rules=tuple(rules))
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
@@ -150,27 +249,43 @@ class RoleMap(Mapping[str, Role]):
         return self._roles
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(Value):
     """Where a spec came from: enough to tell whether the page has changed since."""
 
+    __slots__ = ("file", "sha256")
     file: str
     sha256: str
 
+    def __init__(self, file: str, sha256: str) -> None:
+        _init(self, file=file, sha256=sha256)
 
-@dataclass(frozen=True, slots=True)
-class Spec:
+
+class Spec(Value):
     """The ports of one product release, per node role."""
 
+    __slots__ = ("release", "roles", "product", "source", "schema_version")  # noqa: RUF023
     release: str
-    roles: RoleMap = field(default_factory=RoleMap)
-    product: str = "konvoy"
-    source: Source | None = None
-    schema_version: int = SCHEMA_VERSION
+    roles: RoleMap
+    product: str
+    source: Source | None
+    schema_version: int
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.roles, RoleMap):
-            object.__setattr__(self, "roles", RoleMap(self.roles))
+    def __init__(
+        self,
+        release: str,
+        roles: RoleMap | Iterable[Role] = (),
+        product: str = "konvoy",
+        source: Source | None = None,
+        schema_version: int = SCHEMA_VERSION,
+    ) -> None:
+        _init(
+            self,
+            release=release,
+            roles=roles if isinstance(roles, RoleMap) else RoleMap(roles),
+            product=product,
+            source=source,
+            schema_version=schema_version,
+        )
 
     def role(self, role_id: str) -> Role:
         """The role with that id; ``KeyError`` names the ids there are."""
@@ -208,11 +323,11 @@ class Spec:
         return list(seen)
 
     def with_roles(self, roles: Iterable[Role]) -> Spec:
-        return replace(self, roles=RoleMap(roles))
+        return self.replace(roles=RoleMap(roles))
 
     def only_role(self, role_id: str) -> Spec:
         """This spec restricted to one role (``KeyError`` if there is no such role)."""
         return self.with_roles([self.role(role_id)])
 
     def without_source(self) -> Spec:
-        return replace(self, source=None)
+        return self.replace(source=None)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from .errors import OutputError, SpecFormatError
 from .model import SCHEMA_VERSION, Role, RoleMap, Rule, Source, Spec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` stays off the CLI's start path
+    from typing import Any
 
 
 def rule_to_dict(rule: Rule) -> dict[str, Any]:

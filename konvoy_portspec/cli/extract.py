@@ -34,8 +34,6 @@ def run(args: argparse.Namespace) -> int:
 
         spec = extract_file(args.page, release=args.release)
     if args.product:
-        from dataclasses import replace
-
-        spec = replace(spec, product=args.product)
+        spec = spec.replace(product=args.product)
     emit(dumps(spec), args.output)
     return 0

@@ -154,9 +154,7 @@ def extract_file(
         text, path=name, release=release, product=product, sha256=hashlib.sha256(raw).hexdigest()
     )
     if source_name is not None and spec.source is not None:
-        from dataclasses import replace
-
-        spec = replace(spec, source=Source(source_name, spec.source.sha256))
+        spec = spec.replace(source=Source(source_name, spec.source.sha256))
     return spec
 
 
