@@ -273,3 +273,34 @@ def test_extraction_is_byte_stable(corpus):
     again = k.dumps(extract_file(corpus / "v1.5" / "ports.md"))
     assert first == again
     assert first.endswith("}\n") and "\r" not in first
+
+
+def test_per_protocol_port_columns_and_per_item_protocols():
+    page = """## Worker nodes
+
+| Component | TCP ports | UDP ports |
+|---|---|---|
+| coredns | 53 | 53 |
+| flannel |  | 8472 |
+| calico | TCP 179, 5473 (typha) | |
+| misc | 22/tcp, 53/udp | |
+"""
+    rules = extract_text(page).roles["worker"].rules
+    assert [(r.port_text, r.protocol, r.component) for r in rules] == [
+        ("53", "tcp", "coredns"),
+        ("53", "udp", "coredns"),
+        ("8472", "udp", "flannel"),
+        ("179", "tcp", "calico"),
+        ("5473", "tcp", "calico"),
+        ("22", "tcp", "misc"),
+        ("53", "udp", "misc"),
+    ]
+    assert rules[3].extras == {"port_remark": "typha"}
+
+
+def test_protocol_label_before_the_port():
+    page = "## Control plane\n\n| Port | Use |\n|---|---|\n| TCP: 6443 | API |\n| UDP: 4789 | VXLAN |\n"
+    assert [(r.port, r.protocol) for r in extract_text(page).roles["control-plane"]] == [
+        (6443, "tcp"),
+        (4789, "udp"),
+    ]

@@ -37,6 +37,11 @@ def _columns(header: list[list[str]]) -> list[str]:
     fields: list[str] = []
     for text in texts:
         field = cells.classify_header(text)
+        if field == cells.PORT:
+            # "TCP ports" / "UDP ports": one port column per protocol, each its own source.
+            named, _ = cells.parse_protocol_cell(text)
+            if named:
+                field = f"{cells.PORT}:{'/'.join(named)}"
         if field in fields:
             field = cells.slug(text).replace("-", "_") or "column"
             while field in fields:
@@ -45,48 +50,80 @@ def _columns(header: list[list[str]]) -> list[str]:
     return fields
 
 
+def _is_port_field(field: str) -> bool:
+    return field in (cells.PORT, cells.PORT_START) or field.startswith(cells.PORT + ":")
+
+
 def is_port_table(table: Table) -> bool:
-    fields = _columns(table.header)
-    return cells.PORT in fields or cells.PORT_START in fields
+    return any(_is_port_field(f) for f in _columns(table.header))
+
+
+def _port_sources(values: dict[str, str]) -> list[tuple[cells.PortCell, tuple[str, ...]]]:
+    """The port cells of a row with the protocols their column headers name."""
+    sources = []
+    for field, value in values.items():
+        if field.startswith(cells.PORT + ":"):
+            if value:
+                sources.append((cells.parse_port_cell(value), tuple(field[5:].split("/"))))
+        elif field == cells.PORT:
+            sources.append((cells.parse_port_cell(value), ()))
+    if cells.PORT_START in values:
+        start = values[cells.PORT_START]
+        end = values.get(cells.PORT_END, "") or start
+        joined = f"{start}-{end}" if start and end and start != end else start
+        sources.append((cells.parse_port_cell(joined), ()))
+    if not sources:  # every per-protocol port column of the row is empty
+        sources.append((cells.parse_port_cell(""), ()))
+    return sources
 
 
 def _row_rules(fields: list[str], row: list[str]) -> list[Rule]:
     values = {f: (row[i] if i < len(row) else "") for i, f in enumerate(fields)}
-    if cells.PORT in values:
-        port_cell = cells.parse_port_cell(values[cells.PORT])
-    else:
-        start = values.get(cells.PORT_START, "")
-        end = values.get(cells.PORT_END, "") or start
-        joined = f"{start}-{end}" if start and end and start != end else start
-        port_cell = cells.parse_port_cell(joined)
+    sources = _port_sources(values)
     extra: dict[str, str] = {}
-    protocols: tuple[str, ...] = port_cell.protocols
-    if not protocols and values.get(cells.PROTOCOL):
-        protocols, leftover = cells.parse_protocol_cell(values[cells.PROTOCOL])
+    column_protocols: tuple[str, ...] = ()
+    if values.get(cells.PROTOCOL):
+        column_protocols, leftover = cells.parse_protocol_cell(values[cells.PROTOCOL])
         if leftover:
             extra["protocol"] = leftover
     for name, value in values.items():
-        if (
-            name not in (cells.PORT, cells.PORT_START, cells.PORT_END, cells.PROTOCOL)
-            and (name not in (cells.COMPONENT, cells.NOTES))
-            and value
-        ):
+        if value and name not in _MODEL_FIELDS and not name.startswith(cells.PORT + ":"):
             extra[name] = value
-    if port_cell.remark:
-        extra["port_remark"] = port_cell.remark
+    remarks = "; ".join(cell.remark for cell, _ in sources if cell.remark)
+    if remarks:
+        extra["port_remark"] = remarks
     component = cells.clean_text(values.get(cells.COMPONENT, ""))
     notes = cells.clean_text(values.get(cells.NOTES, ""))
-    if not port_cell.has_ports:
-        if port_cell.raw:
-            extra["port"] = port_cell.raw
-        extra_t = tuple(sorted(extra.items()))
-        return [Rule(None, None, p, component, notes, extra_t) for p in protocols or ("any",)]
-    extra_t = tuple(sorted(extra.items()))
-    return [
-        Rule(start, end, protocol, component, notes, extra_t)
-        for start, end in port_cell.ranges
-        for protocol in protocols or ("tcp",)
-    ]
+    rules: list[Rule] = []
+    for cell, header_protocols in sources:
+        fallback = header_protocols or column_protocols
+        for start_port, end_port, protocols in cell.entries or ((None, None, ()),):
+            if start_port is None:
+                port_less = dict(extra)
+                if cell.raw:
+                    port_less["port"] = cell.raw
+                kept = tuple(sorted(port_less.items()))
+                rules += [
+                    Rule(None, None, p, component, notes, kept)
+                    for p in protocols or fallback or ("any",)
+                ]
+            else:
+                kept = tuple(sorted(extra.items()))
+                rules += [
+                    Rule(start_port, end_port, p, component, notes, kept)
+                    for p in protocols or fallback or ("tcp",)
+                ]
+    return rules
+
+
+_MODEL_FIELDS = (
+    cells.PORT,
+    cells.PORT_START,
+    cells.PORT_END,
+    cells.PROTOCOL,
+    cells.COMPONENT,
+    cells.NOTES,
+)
 
 
 def _section_title(row: list[str]) -> str | None:

@@ -63,18 +63,30 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+Entry = tuple[int | None, int | None, tuple[str, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class PortCell:
-    """What one port cell says: the port ranges, the protocols it names, its remarks."""
+    """What one port cell says: its entries (a port range, or ``None`` bounds for a
+    port-less item such as ``ICMP``, each with the protocols named for it) and remarks."""
 
-    ranges: tuple[tuple[int, int], ...]
-    protocols: tuple[str, ...]
+    entries: tuple[Entry, ...]
     remark: str = ""
     raw: str = ""
 
     @property
+    def ranges(self) -> tuple[tuple[int, int], ...]:
+        return tuple((s, e) for s, e, _ in self.entries if s is not None and e is not None)
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        """Every protocol the cell names, in order of appearance."""
+        return tuple(dict.fromkeys(p for _, _, protos in self.entries for p in protos))
+
+    @property
     def has_ports(self) -> bool:
-        return bool(self.ranges)
+        return any(s is not None for s, _, _ in self.entries)
 
 
 def _protocols_in(text: str) -> tuple[list[str], str]:
@@ -98,22 +110,38 @@ def _check_port(value: int, raw: str) -> int:
     return value
 
 
-def parse_port_cell(raw: str) -> PortCell:
-    """Parse a port cell. Raises :class:`ExtractError` for text that is not a port.
+def _split_items(text: str) -> list[str]:
+    """Split a cell into list items at ``,``/``;``/``and``/``or``, not inside parentheses."""
+    items: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        if depth == 0 and ch in ",;":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current))
+    out: list[str] = []
+    for item in items:
+        out.extend(re.split(r"\s+(?:and|or)\s+", item, flags=re.IGNORECASE))
+    return [i.strip() for i in out if i.strip()]
 
-    >>> parse_port_cell("UDP 4789 (default)")
-    PortCell(ranges=((4789, 4789),), protocols=('udp',), remark='default', raw='UDP 4789 (default)')
-    """
-    text = collapse(unicodedata.normalize("NFKC", raw).translate(_DASHES))
-    text = text.replace("`", "")
-    text = _FOOTNOTES.sub("", text)
-    remarks: list[str] = []
+
+_ONLY_PROTOCOL_GLUE = re.compile(r"[\s/,&+]|\band\b|\bor\b", re.IGNORECASE)
+
+
+def _parse_item(item: str, raw: str, remarks: list[str]) -> list[Entry]:
     protocols: list[str] = []
 
     def paren(match: re.Match[str]) -> str:
         inner = match.group(1).strip()
         found, rest = _protocols_in(inner)
-        if found and not re.sub(r"[\s/,&+]|\band\b|\bor\b", "", rest, flags=re.IGNORECASE):
+        if found and not _ONLY_PROTOCOL_GLUE.sub("", rest):
             protocols.extend(p for p in found if p not in protocols)
         elif re.fullmatch(r"[\d\s,:\-]+", inner) and re.search(r"\d", inner):
             return f" {inner} "  # "(9091, 9092)" is a list of ports, not a remark
@@ -121,33 +149,61 @@ def parse_port_cell(raw: str) -> PortCell:
             remarks.append(inner)
         return " "
 
-    text = _PAREN.sub(paren, text)
+    text = _PAREN.sub(paren, item)
     found, text = _protocols_in(text)
     protocols.extend(p for p in found if p not in protocols)
     text = _RANGE_SPACES.sub(r"\1-\2", collapse(text))
+    text = re.sub(r"(?<!\d):|:(?!\d)", " ", text)
     text = re.sub(r"(?i)\bports?\b|\brange\b|#", " ", text).strip(" ,;/&+")
+    found_protocols = tuple(protocols)
     if text.casefold() in NO_PORT_WORDS:
-        return PortCell((), tuple(protocols), "; ".join(remarks), collapse(raw))
-    ranges: list[tuple[int, int]] = []
+        return [(None, None, found_protocols)]
+    entries: list[Entry] = []
     for piece in _SPLIT.split(text):
         if not piece:
             continue
         if _SINGLE.fullmatch(piece):
             port = _check_port(int(piece), raw)
-            ranges.append((port, port))
+            entries.append((port, port, found_protocols))
             continue
         match = _RANGE.fullmatch(piece)
         if match:
             start = _check_port(int(match.group(1)), raw)
             end = _check_port(int(match.group(2)), raw)
             if start > end:
-                raise ExtractError(f"reversed port range {start}-{end} in cell {collapse(raw)!r}")
-            ranges.append((start, end))
+                raise ExtractError(f"reversed port range {start}-{end} in cell {raw!r}")
+            entries.append((start, end, found_protocols))
             continue
-        if piece.casefold() in NO_PORT_WORDS and not ranges:
+        if piece.casefold() in NO_PORT_WORDS and not entries:
             continue
-        raise ExtractError(f"not a port: {piece!r} in cell {collapse(raw)!r}")
-    return PortCell(tuple(ranges), tuple(protocols), "; ".join(remarks), collapse(raw))
+        raise ExtractError(f"not a port: {piece!r} in cell {raw!r}")
+    return entries or [(None, None, found_protocols)]
+
+
+def parse_port_cell(raw: str) -> PortCell:
+    """Parse a port cell. Raises :class:`ExtractError` for text that is not a port.
+
+    Each list item keeps the protocols named for it (``22/tcp, 53/udp``); an item that
+    names none takes the protocol the other items agree on (``TCP 9091, 9092``).
+
+    >>> parse_port_cell("UDP 4789 (default)").entries
+    ((4789, 4789, ('udp',)),)
+    """
+    shown = collapse(raw)
+    text = collapse(unicodedata.normalize("NFKC", raw).translate(_DASHES))
+    text = _FOOTNOTES.sub("", text.replace("`", ""))
+    remarks: list[str] = []
+    entries: list[Entry] = []
+    for item in _split_items(text) or [""]:
+        entries.extend(_parse_item(item, shown, remarks))
+    named = {protos for _, _, protos in entries if protos}
+    if len(named) == 1:
+        (shared,) = named
+        entries = [(s, e, protos or shared) for s, e, protos in entries]
+    if any(s is not None for s, _, _ in entries):
+        # "22, N/A" is a port list with a filler, not a port-less rule.
+        entries = [entry for entry in entries if entry[0] is not None or entry[2]]
+    return PortCell(tuple(entries), "; ".join(remarks), shown)
 
 
 def parse_protocol_cell(raw: str) -> tuple[tuple[str, ...], str]:
