@@ -9,16 +9,29 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from ..errors import EXIT_INPUT, EXIT_USAGE, PortSpecError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 #: Subcommand name -> module under ``konvoy_portspec.cli``; the order is the help order.
 COMMANDS: dict[str, str] = {
-    "extract": "extract",
+    "diff": "diff",
+    "log": "log",
     "releases": "releases",
     "show": "show",
+    "extract": "extract",
+    "validate": "validate",
+    "export": "export",
+    "check": "check",
+    "check-rules": "check_rules",
+    "preflight": "preflight",
+    "scan": "scan",
 }
 
 EXIT_CODES = """\
@@ -32,28 +45,69 @@ exit codes:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter without its ``import shutil`` (only for the terminal width).
+
+    argparse builds a formatter for every ``add_argument`` call, so the stock one costs
+    every run, not just ``--help``, a few milliseconds of start-up.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            try:
+                width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
+            except (ValueError, OSError):
+                width = 80
+            width -= 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Subcommand parser that uses :class:`_Formatter` unless told otherwise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``portspec`` parser; with ``only``, just that subcommand's parser.
+
+    Building all subparsers costs every run several milliseconds (argparse looks up
+    translations for each argument), so a run that names its command builds one.
+    """
     parser = argparse.ArgumentParser(
         prog="portspec",
         description="Konvoy port documentation as a versioned spec: extract, diff, render, check.",
         epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS.values():
-        importlib.import_module(f"{__name__}.{module}").add_parser(sub)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
+    for name, module in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(f"{__name__}.{module}").add_parser(sub)
     return parser
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run one ``portspec`` command line and return its exit code (never raises for
     user errors: they are printed as ``portspec: error: file:line: message``)."""
-    parser = build_parser()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = args_list[0] if args_list and args_list[0] in COMMANDS else None
+    parser = build_parser(command)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     try:
@@ -65,8 +119,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (``portspec show v2.1 | head``): not an error of ours.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except UnicodeDecodeError as exc:

@@ -1,0 +1,63 @@
+"""``portspec log``: when each rule appeared, changed, moved or went, across the bundled
+releases."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range 0-65535: {port}")
+    return port
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "log",
+        help="the history of the port rules across the bundled releases, oldest first",
+        description="The history of every rule across the bundled releases, oldest first, "
+        "computed by diffing consecutive releases: 'present since v1.5' for rules of the "
+        "first release, then each addition, removal, change and move with its release.",
+    )
+    p.add_argument("--port", type=_port, metavar="N", help="only rules that cover port N")
+    p.add_argument(
+        "--component",
+        metavar="NAME",
+        help="only rules whose component contains NAME (case-insensitive)",
+    )
+    p.add_argument("--role", metavar="ROLE", help="only this role (control-plane, worker, ...)")
+    p.add_argument("--format", "-f", choices=("text", "json"), default="text")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import bundled
+    from ..errors import PortSpecError
+    from ..history import bundled_history, filter_entries
+    from ._common import emit
+
+    releases = bundled.releases()
+    entries = bundled_history(releases)
+    if args.role is not None:
+        roles = {e.role for e in entries}
+        if args.role not in roles:
+            raise PortSpecError(
+                f"no role {args.role!r} in any release; roles: {', '.join(sorted(roles))}"
+            )
+    entries = filter_entries(entries, port=args.port, component=args.component, role=args.role)
+    if args.format == "json":
+        import json
+
+        data = {"releases": releases, "entries": [e.to_dict() for e in entries]}
+        emit(json.dumps(data, indent=2, ensure_ascii=False), None)
+    elif entries:
+        emit("\n".join(str(e) for e in entries), None)
+    else:
+        span = f"{releases[0]}..{releases[-1]}" if releases else "no releases"
+        emit(f"no rules match ({span})", None)
+    return 0
