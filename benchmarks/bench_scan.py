@@ -1,0 +1,98 @@
+"""Benchmark: `portspec scan` over a docs tree the size of the Konvoy docs repository.
+
+Goal (issue 7): scanning the whole tree for port tables takes at most 4x the time of
+`grep -rlE '<table|^\\|' TREE`, the cheapest tool that merely lists pages with tables.
+Both run as separate processes, interleaved, best of 3, on a warm page cache; the scan
+must also find exactly the generated ground truth (pages, tables, rules per role).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "_work"
+TREE = WORK / "tree"
+GOAL = 4.0
+ROUNDS = 3
+
+
+def ensure_tree() -> dict:
+    truth_file = TREE / "GROUND_TRUTH.json"
+    if not truth_file.is_file():
+        sys.path.insert(0, str(HERE))
+        import gen_tree
+
+        if TREE.exists():
+            import shutil
+
+            shutil.rmtree(TREE)
+        gen_tree.generate(TREE)
+    return json.loads(truth_file.read_text("utf-8"))
+
+
+def _timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, check=False)
+    return time.perf_counter() - start, done
+
+
+def found_truth(data: dict) -> dict:
+    return {
+        page["path"]: {
+            "tables": page["tables"],
+            "rules": page["rules"],
+            "roles": {role["id"]: len(role["ports"]) for role in page["roles"]},
+        }
+        for page in data["pages"]
+    }
+
+
+def main() -> int:
+    truth = ensure_tree()
+    portspec = [sys.executable, "-m", "konvoy_portspec", "scan", str(TREE), "--format", "json"]
+    grep = ["grep", "-rlE", r"<table|^\|", str(TREE)]
+    _timed(grep)  # warm the page cache
+    grep_times: list[float] = []
+    scan_times: list[float] = []
+    output = b""
+    code = 0
+    for _ in range(ROUNDS):
+        elapsed, _done = _timed(grep)
+        grep_times.append(elapsed)
+        elapsed, done = _timed(portspec)
+        scan_times.append(elapsed)
+        output, code = done.stdout, done.returncode
+    data = json.loads(output)
+    found = found_truth(data)
+    correct = found == truth and code == 0 and not data["errors"]
+    g, s = min(grep_times), min(scan_times)
+    ratio = s / g
+    size = sum(f.stat().st_size for f in TREE.rglob("*") if f.is_file())
+    totals = data["totals"]
+    print(
+        f"tree: {totals['files']} pages, {size / 1e6:.1f} MB, {len(truth)} with port tables; "
+        f"cpus {os.cpu_count()}"
+    )
+    print(f"grep -rlE: {g:.3f} s   portspec scan --format json: {s:.3f} s")
+    print(
+        f"scan found {totals['pages']} pages, {totals['tables']} tables, {totals['rules']} "
+        f"rules, {totals['errors']} errors: "
+        + ("matches the ground truth" if correct else "DOES NOT match the ground truth")
+    )
+    if not correct:
+        missing = sorted(set(truth) - set(found))[:5]
+        extra = sorted(set(found) - set(truth))[:5]
+        print(f"  missing {missing} extra {extra}")
+    ok = correct and ratio <= GOAL
+    print(f"scan: ratio {ratio:.2f}x (goal <= {GOAL:g}x) {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

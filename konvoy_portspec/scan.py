@@ -1,0 +1,347 @@
+"""Find every page with port tables in a whole docs tree, fast enough for CI.
+
+Most pages of a docs tree hold no port table, and parsing a page (markdown-it, then
+beautifulsoup4 for HTML tables) costs milliseconds, so the scan reads each page's bytes
+once and parses only the pages a cheap prefilter cannot rule out. The prefilter is
+sound: it rejects a page only when no table header in it can contain the word the
+extractor needs for a port column (``port``/``ports``/``dport``/``range``/``ranges``,
+see :func:`konvoy_portspec.extract.cells.classify_header`). The parsing itself is the
+extractor's own pipeline, spread over worker processes.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ExtractError, PortSpecError
+from .model import RoleMap, Spec
+
+#: File endings of docs pages (markdown and MDX, HTML).
+PAGE_SUFFIXES = (".md", ".markdown", ".mdx", ".html", ".htm")
+#: Directories never scanned besides hidden ones: dependencies and build output.
+SKIP_DIRS = frozenset({"node_modules", "_build"})
+#: Below this many pages the scan runs in-process: starting workers would cost more.
+SERIAL_BELOW = 64
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page holding port tables: its path below the scanned root and its spec."""
+
+    path: str
+    spec: Spec
+    tables: int
+    release_known: bool = False
+
+    @property
+    def rules(self) -> int:
+        return sum(len(role) for role in self.spec.roles.ordered)
+
+
+@dataclass(frozen=True, slots=True)
+class PageError:
+    """A page that could not be read or parsed, with the line where there is one."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """Everything a scan found; ``parsed`` counts the pages the prefilter let through."""
+
+    files: int
+    parsed: int
+    pages: tuple[Page, ...]
+    errors: tuple[PageError, ...]
+
+    @property
+    def tables(self) -> int:
+        return sum(p.tables for p in self.pages)
+
+    @property
+    def rules(self) -> int:
+        return sum(p.rules for p in self.pages)
+
+
+# --- which files ---------------------------------------------------------------------
+
+
+def list_pages(root: str) -> list[str]:
+    """Docs pages below ``root`` as sorted ``/``-separated relative paths."""
+    found: list[str] = []
+    for top, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
+        rel_top = os.path.relpath(top, root)
+        prefix = "" if rel_top == "." else rel_top.replace(os.sep, "/") + "/"
+        found.extend(
+            prefix + name
+            for name in files
+            if name.lower().endswith(PAGE_SUFFIXES) and not name.startswith(".")
+        )
+    found.sort()
+    return found
+
+
+# --- the prefilter --------------------------------------------------------------------
+
+#: A port word with a plural ``s`` at most; the letter before is checked by the caller.
+_WORD_BYTES = re.compile(rb"(?:d?port|range)(?![a-rt-z])")
+_WORD_TEXT = re.compile(r"(?:d?port|range)(?![a-rt-z])")
+#: A line that can be the delimiter row of a GFM table (container prefixes allowed).
+_DELIMITER_ROW = re.compile(rb"[ \t>]*[|: \t]*-[|: \t-]*(?=\n|\Z)")
+_TABLE_TAG = re.compile(rb"<table", re.IGNORECASE)
+#: Tags that end a cell or a block: the readers never join text across them.
+_BREAKING_TAGS = re.compile(
+    r"</?(?:t[dhr]|table|thead|tbody|tfoot|caption|br|p|div|li|ul|ol|dd|dt|blockquote|section)"
+    r"\b[^<>]*>"
+)
+#: Markup the readers drop from cell text, so a header word may be split by it.
+_VANISHING = re.compile(
+    r"<!--.*?-->|<[^<>]*>|\]\([^()\s]*\)|\(s\)|\[\^?\w{1,3}\]|\^\w{1,3}\b|[*_`~\\\[\]!†‡§¶⁑]",
+    re.DOTALL,
+)
+#: A letter next to such markup: only then can markup hide a word in an ASCII region.
+_MARKUP_IN_WORD = re.compile(rb"[a-z][*_`~\\\[\]!<(^]|[*_`~\\\]>)][a-z]")
+
+
+def _has_word_bytes(low: bytes) -> bool:
+    """Whether lower-cased ``low`` holds ``port``/``dport``/``range`` (plural or not) as a
+    word, judged by ASCII letters as ``header_key`` does (it splits on all but a-z0-9)."""
+    for match in _WORD_BYTES.finditer(low):
+        start = match.start()
+        if start == 0 or not 97 <= low[start - 1] <= 122:
+            return True
+    return False
+
+
+def _has_word_text(text: str) -> bool:
+    for match in _WORD_TEXT.finditer(text):
+        start = match.start()
+        if start == 0 or not "a" <= text[start - 1] <= "z":
+            return True
+    return False
+
+
+def _header_lines(raw: bytes) -> Iterator[bytes]:
+    """Lines holding a ``|`` right above a line that can be a table's delimiter row:
+    the only lines a GFM table header (markdown-it needs a ``|`` in it) can be."""
+    pos = raw.find(b"|")
+    while pos >= 0:
+        start = raw.rfind(b"\n", 0, pos) + 1
+        end = raw.find(b"\n", pos)
+        if end < 0:
+            return
+        if _DELIMITER_ROW.match(raw, end + 1):
+            yield raw[start:end]
+        pos = raw.find(b"|", end)
+
+
+def _normalized(region: bytes) -> str:
+    """What the readers and ``header_key`` make of the text: entities decoded,
+    compatibility characters folded (``ＰＯＲＴ`` -> ``port``), case folded."""
+    text = region.decode("utf-8", "replace")
+    if "&" in text:
+        text = html.unescape(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
+
+
+def _region_has_word(region: bytes) -> bool:
+    low = region.lower()
+    if _has_word_bytes(low):
+        return True
+    if low.isascii() and b"&" not in low and not _MARKUP_IN_WORD.search(low):
+        return False  # nothing can hide a word here
+    text = _normalized(region)
+    if _has_word_text(text):
+        return True
+    return _has_word_text(_VANISHING.sub("", _BREAKING_TAGS.sub(" ", text)))
+
+
+def may_hold_port_table(raw: bytes) -> bool:
+    """False only for pages that cannot hold a port table (no false negatives).
+
+    A port table needs a table and a header cell with a port word in it. A GFM
+    table's header is the line above its delimiter row and always holds a ``|``; an
+    HTML table's header comes after its ``<table`` tag. So the word is looked for in
+    those places only, first as plain text, then, where entities, look-alike
+    characters or markup inside the word (``**Po**rt``, ``&#80;ort``, ``ＰＯＲＴ``) could
+    hide it, after normalising the text the way the readers and ``header_key`` do.
+    """
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    table = _TABLE_TAG.search(raw)
+    if table is not None and _region_has_word(raw[table.start() :]):
+        return True
+    return any(_region_has_word(line) for line in _header_lines(raw))
+
+
+# --- one page --------------------------------------------------------------------------
+
+
+def _check_text(raw: bytes, rel: str) -> PageError | None:
+    """Encoding problems are reported for every page, table or not."""
+    if b"\x00" in raw or not raw.isascii():
+        from .extract import decode
+
+        try:
+            decode(raw, rel)
+        except ExtractError as exc:
+            return PageError(rel, exc.message, exc.line)
+    return None
+
+
+def scan_page(root: str, rel: str) -> tuple[bool, Page | PageError | None]:
+    """Whether the page was parsed, and its port tables, an error, or ``None``."""
+    path = os.path.join(root, *rel.split("/"))
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        return False, PageError(rel, f"cannot read: {exc.strerror}")
+    problem = _check_text(raw, rel)
+    if problem is not None:
+        return False, problem
+    if not may_hold_port_table(raw):
+        return False, None
+    return True, parse_page(raw, rel, path)
+
+
+def parse_page(raw: bytes, rel: str, path: str) -> Page | PageError | None:
+    """The extractor's pipeline, keeping what ``extract_text`` does not return (the
+    number of port tables) and treating "no port table" as a plain ``None``."""
+    from .extract import _release_from, decode, is_html_page, split_front_matter
+    from .extract.build import build_roles, is_port_table
+    from .extract.events import Table
+
+    try:
+        text = decode(raw, rel)
+        meta, body = split_front_matter(text)
+        if is_html_page(body, path):
+            from .extract.html_reader import read_html
+
+            events = read_html(body)
+        else:
+            from .extract.markdown_reader import read_markdown
+
+            events = read_markdown(body)
+        roles = build_roles(events)
+    except PortSpecError as exc:
+        return PageError(rel, exc.message, exc.line)
+    except RecursionError:
+        return PageError(rel, "page is nested too deeply to read")
+    if not roles:
+        return None
+    tables = sum(1 for e in events if isinstance(e, Table) and is_port_table(e))
+    release = _release_from(meta, path)
+    product = meta.get("product")
+    spec = Spec(
+        release=release or "unknown",
+        product=product if isinstance(product, str) else "konvoy",
+        roles=RoleMap(roles),
+    )
+    return Page(rel, spec, tables, release is not None)
+
+
+def _scan_chunk(root: str, rels: Sequence[str]) -> tuple[int, list[Page | PageError]]:
+    """Worker task: how many pages were parsed, and the findings (pages without port
+    tables are dropped here, so little travels back to the parent)."""
+    parsed = 0
+    found: list[Page | PageError] = []
+    for rel in rels:
+        was_parsed, result = scan_page(root, rel)
+        parsed += was_parsed
+        if result is not None:
+            found.append(result)
+    return parsed, found
+
+
+# --- the tree --------------------------------------------------------------------------
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def scan_tree(
+    root: str, *, jobs: int | None = None, progress: Progress | None = None
+) -> ScanResult:
+    """Scan every docs page below ``root``; ``jobs`` worker processes (default: one per
+    CPU). ``progress(done, total)`` is called as pages are finished."""
+    if not os.path.isdir(root):
+        raise PortSpecError("not a directory", path=root)
+    rels = list_pages(root)
+    total = len(rels)
+    workers = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    results: list[Page | PageError] = []
+    parsed = 0
+    if workers == 1 or total < SERIAL_BELOW:
+        for done, chunk in enumerate(_chunks(rels, 32), 1):
+            count, found = _scan_chunk(root, chunk)
+            parsed += count
+            results.extend(found)
+            if progress is not None:
+                progress(min(done * 32, total), total)
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # Small chunks keep both workers busy to the end; port pages cluster in folders.
+        size = max(8, min(128, total // (workers * 16) or 1))
+        done = 0
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {
+                pool.submit(_scan_chunk, root, chunk): len(chunk) for chunk in _chunks(rels, size)
+            }
+            for future in as_completed(futures):
+                count, found = future.result()
+                results.extend(found)
+                parsed += count
+                done += futures[future]
+                if progress is not None:
+                    progress(done, total)
+    pages = sorted((r for r in results if isinstance(r, Page)), key=lambda p: p.path)
+    errors = sorted((r for r in results if isinstance(r, PageError)), key=lambda e: e.path)
+    return ScanResult(total, parsed, tuple(pages), tuple(errors))
+
+
+def page_to_dict(page: Page) -> dict[str, Any]:
+    from .specio import to_dict
+
+    out: dict[str, Any] = {"path": page.path}
+    if page.release_known:
+        out["release"] = page.spec.release
+    out["tables"] = page.tables
+    out["rules"] = page.rules
+    out["roles"] = to_dict(page.spec)["roles"]
+    return out
+
+
+def result_to_dict(result: ScanResult) -> dict[str, Any]:
+    """The ``--format json`` document: pages, errors and totals."""
+    return {
+        "pages": [page_to_dict(p) for p in result.pages],
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
+        "totals": {
+            "files": result.files,
+            "pages": len(result.pages),
+            "tables": result.tables,
+            "rules": result.rules,
+            "errors": len(result.errors),
+        },
+    }
