@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 
+from ._gc import paused
 from .errors import OutputError, SpecFormatError
 from .model import SCHEMA_VERSION, Role, RoleMap, Rule, Source, Spec
 
@@ -54,15 +56,14 @@ def dumps(spec: Spec) -> str:
 
 def rule_from_dict(data: Mapping[str, Any]) -> Rule:
     port = data.get("port")
-    end_port = data.get("end_port", port)
-    extra = data.get("extra") or {}
+    extra = data.get("extra")
     return Rule(
-        port=port,
-        end_port=end_port,
-        protocol=data.get("protocol", "tcp"),
-        component=data.get("component", ""),
-        notes=data.get("notes", ""),
-        extra=tuple(sorted((str(k), str(v)) for k, v in extra.items())),
+        port,
+        data.get("end_port", port),
+        data.get("protocol", "tcp"),
+        data.get("component", ""),
+        data.get("notes", ""),
+        tuple(sorted((str(k), str(v)) for k, v in extra.items())) if extra else (),
     )
 
 
@@ -106,21 +107,101 @@ def schema_errors(data: Any) -> list[str]:
     return lines
 
 
+_ROLE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_PROTOCOL = re.compile(r"[a-z0-9][a-z0-9-]*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_TOP_KEYS = frozenset({"schema_version", "product", "release", "source", "roles"})
+_RULE_KEYS = frozenset({"port", "end_port", "protocol", "component", "notes"})
+
+
+def _port_ok(value: object) -> bool:
+    return type(value) is int and 1 <= value <= 65535
+
+
+def conforms(data: Any) -> bool:
+    """True only for data the JSON Schema accepts: a fast path in front of jsonschema.
+
+    Validating a 100,000-rule spec with jsonschema takes tens of seconds; this check
+    takes a fraction of a second. It may reject something the schema would accept (then
+    jsonschema decides, and names the problem), but it never accepts what the schema
+    rejects: a test holds the two against each other.
+    """
+    if type(data) is not dict or not data.keys() <= _TOP_KEYS:
+        return False
+    if not {"schema_version", "product", "release", "roles"} <= data.keys():
+        return False
+    if type(data["schema_version"]) is not int or data["schema_version"] != SCHEMA_VERSION:
+        return False
+    for key in ("product", "release"):
+        if type(data[key]) is not str or not data[key]:
+            return False
+    source = data.get("source", None)
+    if "source" in data and not (
+        type(source) is dict
+        and source.keys() == {"file", "sha256"}
+        and type(source["file"]) is str
+        and source["file"]
+        and type(source["sha256"]) is str
+        and _SHA256.fullmatch(source["sha256"])
+    ):
+        return False
+    roles = data["roles"]
+    if type(roles) is not list:
+        return False
+    protocols_ok: set[str] = set()  # a spec repeats a handful of protocols many times
+    for role in roles:
+        if type(role) is not dict or role.keys() != {"id", "title", "ports"}:
+            return False
+        if type(role["id"]) is not str or not _ROLE_ID.fullmatch(role["id"]):
+            return False
+        if type(role["title"]) is not str or type(role["ports"]) is not list:
+            return False
+        for rule in role["ports"]:
+            if type(rule) is not dict:
+                return False
+            keys = rule.keys()
+            if keys != _RULE_KEYS and keys - {"extra"} != _RULE_KEYS:
+                return False
+            port, end = rule["port"], rule["end_port"]
+            if port is None:
+                if end is not None:
+                    return False
+            elif not (_port_ok(port) and _port_ok(end)):
+                return False
+            protocol = rule["protocol"]
+            if type(protocol) is not str:
+                return False
+            if protocol not in protocols_ok:
+                if not _PROTOCOL.fullmatch(protocol):
+                    return False
+                protocols_ok.add(protocol)
+            if type(rule["component"]) is not str or type(rule["notes"]) is not str:
+                return False
+            extra = rule.get("extra")
+            if "extra" in rule and not (
+                type(extra) is dict and all(type(v) is str for v in extra.values())
+            ):
+                return False
+    return True
+
+
 def loads(text: str | bytes, *, path: str | None = None, check: bool = True) -> Spec:
     """Parse spec JSON; errors name the file and, for bad JSON, the line."""
     try:
-        data = json.loads(text)
+        with paused():
+            data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SpecFormatError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
     except UnicodeDecodeError:
         raise SpecFormatError("not UTF-8 text", path=path) from None
-    if check:
+    if check and not conforms(data):
         problems = schema_errors(data)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise SpecFormatError(f"not a valid port spec: {problems[0]}{more}", path=path)
     try:
-        return from_dict(data)
+        with paused():
+            return from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SpecFormatError(f"not a valid port spec: {exc}", path=path) from None
 
