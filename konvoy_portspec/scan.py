@@ -150,6 +150,34 @@ def _header_lines(raw: bytes) -> Iterator[bytes]:
         pos = raw.find(b"|", end)
 
 
+_TD = re.compile(rb"<td\b", re.IGNORECASE)
+_TR_END = re.compile(rb"</tr\b", re.IGNORECASE)
+_THEAD_END = re.compile(rb"</thead\b", re.IGNORECASE)
+
+
+def _html_header_regions(raw: bytes) -> Iterator[bytes]:
+    """For each ``<table``, the bytes that can hold its header cells.
+
+    The HTML reader takes as header the ``<thead>`` rows, else the leading rows made of
+    ``<th>`` only, else the first row. All of those end before the first ``</tr>`` after
+    the first ``<td>`` or at ``</thead>``, whichever is later; the region runs to there
+    (to the end of the page when neither is found, so a malformed table is never missed).
+    A table's body, where "port-forward" and the like turn up in prose, is not read.
+    """
+    for table in _TABLE_TAG.finditer(raw):
+        start = table.start()
+        td = _TD.search(raw, start)
+        end = len(raw)
+        if td is not None:
+            row_end = _TR_END.search(raw, td.end())
+            if row_end is not None:
+                end = row_end.end()
+                head_end = _THEAD_END.search(raw, start)
+                if head_end is not None:
+                    end = max(end, head_end.end())
+        yield raw[start:end]
+
+
 def _normalized(region: bytes) -> str:
     """What the readers and ``header_key`` make of the text: entities decoded,
     compatibility characters folded (``ＰＯＲＴ`` -> ``port``), case folded."""
@@ -185,8 +213,7 @@ def may_hold_port_table(raw: bytes) -> bool:
     """
     if b"\r" in raw:
         raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    table = _TABLE_TAG.search(raw)
-    if table is not None and _region_has_word(raw[table.start() :]):
+    if any(_region_has_word(region) for region in _html_header_regions(raw)):
         return True
     return any(_region_has_word(line) for line in _header_lines(raw))
 

@@ -60,7 +60,10 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         if fence == "---":
             import yaml
 
-            data = yaml.safe_load(body)
+            # libyaml's loader when the wheel has it: front matter is parsed on every
+            # page a scan reads, and the pure-Python loader dominates small pages.
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            data = yaml.load(body, Loader=loader)
         else:
             import tomllib
 

@@ -16,6 +16,7 @@ _BLOCKS = {"p", "div", "li", "ul", "ol", "br", "tr", "dd", "dt", "blockquote", "
 #: Tables in these are examples or inert markup, not the page's port tables.
 _INERT = {"template", "pre", "code", "textarea", "script", "style", "noscript", "xmp"}
 _EMPHASIS = {"em", "i", "strong", "b"}
+_WANTED = [*sorted(_HEADINGS), "table", "p", "figcaption"]
 _SKIP_TEXT = {"script", "style", "template"}
 
 
@@ -50,7 +51,9 @@ def _span(cell: Tag, name: str) -> int:
 
 def _grid(table: Tag) -> tuple[list[list[str]], list[int], int]:
     """Rows of cell texts with rowspan/colspan spread out, row lines, header row count."""
-    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    rows: list[Tag] = list(table.find_all("tr"))
+    if table.find("table") is not None:  # rows of nested tables belong to those
+        rows = [tr for tr in rows if tr.find_parent("table") is table]
     grid: list[list[str]] = []
     lines: list[int] = []
     pending: dict[int, tuple[str, int]] = {}  # column -> (text, rows still to fill)
@@ -58,7 +61,7 @@ def _grid(table: Tag) -> tuple[list[list[str]], list[int], int]:
     counting_header = True
     for tr in rows:
         cells = [c for c in tr.find_all(["td", "th"], recursive=False)]
-        in_thead = tr.find_parent("thead") is not None and tr.find_parent("table") is table
+        in_thead = tr.parent is not None and tr.parent.name == "thead"
         all_th = bool(cells) and all(c.name == "th" for c in cells)
         if counting_header and (in_thead or all_th):
             header_rows += 1
@@ -113,10 +116,8 @@ def read_html(html: str, line_offset: int = 0) -> list[Event]:
     """Headings, caption paragraphs and tables of an HTML fragment or page, in order."""
     soup = BeautifulSoup(html, "html.parser")
     events: list[Event] = []
-    for tag in soup.find_all(True):
+    for tag in soup.find_all(_WANTED):
         name = tag.name
-        if name not in _HEADINGS and name not in ("table", "p", "figcaption"):
-            continue
         if _inert(tag):
             continue
         line = (tag.sourceline or 1) + line_offset

@@ -26,7 +26,10 @@ _EMPHASIS_OPEN = {"em_open", "strong_open"}
 
 
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": True}).enable("table")
+    # Inline parsing is done on demand (see ``_inline``): only headings, table cells and
+    # the paragraph right above a table are ever read, and on long pages inline-parsing
+    # every paragraph is a good part of the time.
+    return MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
 
 
 _MD: MarkdownIt | None = None
@@ -39,12 +42,21 @@ def parser() -> MarkdownIt:
     return _MD
 
 
+def _inline(token: Token) -> list[Token]:
+    """The inline children of ``token``, parsed now if the core pass skipped them."""
+    if not token.children and token.content:
+        md = parser()
+        token.children = []
+        md.inline.parse(token.content, md, {}, token.children)
+    return token.children or []
+
+
 def inline_text(token: Token) -> str:
     """Plain text of an inline token: markup dropped, code kept, ``<br>`` as a space."""
     parts: list[str] = []
-    for child in token.children or ():
+    for child in _inline(token):
         kind = child.type
-        if kind in ("text", "code_inline"):
+        if kind in ("text", "text_special", "code_inline"):
             parts.append(child.content)
         elif kind in ("softbreak", "hardbreak"):
             parts.append(" ")
@@ -65,6 +77,16 @@ def _is_caption(inline: Token) -> bool:
         return children[-1].type == close
     text = inline_text(inline)
     return text.endswith(":") and len(text) <= 80
+
+
+def _table_follows(tokens: Sequence[Token], i: int) -> bool:
+    """Whether the block at ``tokens[i]`` is a table (pipe or HTML)."""
+    if i >= len(tokens):
+        return False
+    tok = tokens[i]
+    return tok.type == "table_open" or (
+        tok.type == "html_block" and _TABLE_OPEN.search(tok.content) is not None
+    )
 
 
 def _table_balance(text: str) -> int:
@@ -127,7 +149,10 @@ def read_markdown(text: str) -> list[Event]:
         if kind == "paragraph_open" and i + 1 < len(tokens) and tokens[i + 1].type == "inline":
             inline = tokens[i + 1]
             line = (tok.map or (0, 0))[0] + 1
-            events.append(Paragraph(inline_text(inline), line, caption=_is_caption(inline)))
+            if _table_follows(tokens, i + 3):
+                events.append(Paragraph(inline_text(inline), line, caption=_is_caption(inline)))
+            else:  # only its place matters: it parts a caption-like line from a table
+                events.append(Paragraph(inline.content, line))
             i += 3
             continue
         if kind == "table_open":
