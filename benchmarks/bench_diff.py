@@ -83,7 +83,7 @@ def best(fn: Callable[[], object]) -> float:
 
 def measure(rules: int) -> dict[str, float]:
     from konvoy_portspec import cli
-    from konvoy_portspec.diff import diff
+    from konvoy_portspec.changes import diff
 
     WORK.mkdir(parents=True, exist_ok=True)
     old, new = make_specs(rules)

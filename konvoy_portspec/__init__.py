@@ -14,6 +14,7 @@ functions that need those import them when called.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from .bundled import load, releases
 from .errors import (
@@ -24,6 +25,11 @@ from .errors import (
     UnknownReleaseError,
 )
 from .model import Role, RoleMap, Rule, Source, Spec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .changes import SpecDiff
+    from .validation import Policy, Violation
 
 __version__ = "0.1.0"
 
@@ -39,12 +45,16 @@ __all__ = [
     "SpecFormatError",
     "UnknownReleaseError",
     "__version__",
+    "apply",
+    "diff",
     "dumps",
+    "export",
     "extract",
     "load",
     "load_file",
     "loads",
     "releases",
+    "validate",
 ]
 
 
@@ -55,7 +65,7 @@ def extract(
     product: str | None = None,
 ) -> Spec:
     """Extract the spec of a docs page given as a path, as text or as bytes."""
-    from .extract import extract as _extract
+    from .extraction import extract as _extract
 
     return _extract(source, release=release, product=product)
 
@@ -79,3 +89,32 @@ def loads(text: str | bytes) -> Spec:
     from .specio import loads as _loads
 
     return _loads(text)
+
+
+def diff(old: Spec, new: Spec) -> SpecDiff:
+    """What changed from ``old`` to ``new``: added, removed, changed and moved rules."""
+    from .changes import diff as _diff
+
+    return _diff(old, new)
+
+
+def apply(spec: Spec, changes: SpecDiff) -> Spec:
+    """``spec`` with ``changes`` applied: ``apply(a, diff(a, b))`` has ``b``'s rules."""
+    from .changes import apply as _apply
+
+    return _apply(spec, changes)
+
+
+def validate(spec: Spec, policy: Policy | None = None) -> list[Violation]:
+    """The role-consistency invariants ``spec`` breaks (empty when all hold)."""
+    from .validation import validate as _validate
+
+    return _validate(spec, policy)
+
+
+def export(spec: Spec, fmt: str, role: str | Iterable[str] | None = None) -> str:
+    """``spec`` as firewall rules or policy: iptables, nftables, firewalld,
+    networkpolicy, calico, csv or json (see :mod:`konvoy_portspec.exporters`)."""
+    from .exporters import export as _export
+
+    return _export(spec, fmt, role)

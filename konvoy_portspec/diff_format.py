@@ -1,4 +1,4 @@
-"""A :class:`~konvoy_portspec.diff.SpecDiff` as text for people, changelogs, programs and
+"""A :class:`~konvoy_portspec.changes.SpecDiff` as text for people, changelogs, programs and
 firewalls.
 
 Each view is a small class behind the ``FORMATTERS`` name table, so the CLI's
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from .diff import ADDED, CHANGED, KINDS, MOVED, REMOVED, Change, SpecDiff, field_changes
+from .changes import ADDED, CHANGED, KINDS, MOVED, REMOVED, Change, SpecDiff, field_changes
 from .model import Rule, Spec
 
 # typing costs the CLI ~4 ms to import; annotations are strings here anyway.

@@ -25,6 +25,7 @@ class PortSpecError(Exception):
         self.message = message
         self.path = path
         self.line = line
+        self.context: str | None = None  # e.g. "old side", said before the location
 
     def with_location(self, path: str | None = None, line: int | None = None) -> PortSpecError:
         """Fill in a location the raiser could not know (the parser sees text, not files)."""
@@ -38,7 +39,8 @@ class PortSpecError(Exception):
         where = ""
         if self.path is not None:
             where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.message}" if where else self.message
+        text = f"{where}: {self.message}" if where else self.message
+        return f"{self.context}: {text}" if self.context else text
 
 
 class ExtractError(PortSpecError):

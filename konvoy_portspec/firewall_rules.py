@@ -321,7 +321,7 @@ def parse_rules_text(
 
 def _role_of_caption(text: str) -> str | None:
     """The role a paragraph before a code block names, if it names one."""
-    from .extract.cells import clean_title, known_role, role_id_for
+    from .extraction.cells import clean_title, known_role, role_id_for
 
     title = clean_title(text)
     if known_role(title):
@@ -339,8 +339,8 @@ def parse_rules_page(text: str, *, path: str | None = None) -> RuleSet:
     Each block takes its role from the paragraph (or heading) right before it;
     a block with no role before it applies to every role.
     """
-    from .extract import _release_from, split_front_matter
-    from .extract.markdown_reader import parser
+    from .extraction import release_from, split_front_matter
+    from .extraction.markdown_reader import parser
 
     meta, body = split_front_matter(text)
     tokens = parser().parse(body)
@@ -370,7 +370,7 @@ def parse_rules_page(text: str, *, path: str | None = None) -> RuleSet:
         rules.extend(block.rules)
         skipped.extend(block.skipped)
         roles.extend(r for r in block.roles if r not in roles)
-    return RuleSet(tuple(rules), tuple(roles), tuple(skipped), path, _release_from(meta, None))
+    return RuleSet(tuple(rules), tuple(roles), tuple(skipped), path, release_from(meta, None))
 
 
 def looks_like_page(text: str, path: str | None = None) -> bool:
@@ -413,7 +413,7 @@ def _with_role(rule: FirewallRule, role: str) -> FirewallRule:
 
 def read_rules_file(path: str | os.PathLike[str], *, role: str | None = None) -> RuleSet:
     """Read and parse a rules file, ``iptables-save`` dump or docs page from disk."""
-    from .extract import decode
+    from .extraction import decode
 
     name = os.fspath(path)
     try:

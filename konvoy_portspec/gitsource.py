@@ -25,7 +25,7 @@ def read_git_page(spec: str, *, release: str | None = None, cwd: str | None = No
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         reason = message[-1] if message else f"git show exited {proc.returncode}"
         raise ExtractError(f"no such file or revision ({reason})", path=spec)
-    from .extract import decode, extract_text
+    from .extraction import decode, extract_text
 
     raw = proc.stdout
     spec_out = extract_text(

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .diff import KINDS, MOVED, Change, diff
+from .changes import KINDS, MOVED, Change, diff
 from .model import Rule, Spec
 
 # typing costs the CLI ~4 ms to import; annotations are strings here anyway.

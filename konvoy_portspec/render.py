@@ -19,9 +19,11 @@ HEADERS = {"port": "Port", "protocol": "Protocol", "component": "Component", "no
 _MD_SPECIAL = set("\\`*_[]<>|&~!#$")
 
 
-def cell_value(rule: Rule, column: str) -> str:
+def cell_value(rule: Rule, column: str, *, no_port: str = "N/A") -> str:
+    """Text of one cell; ``no_port`` fills the port cell of a port-less rule that
+    kept no port text of its own (the round-trip formats pass ``""``)."""
     if column == "port":
-        return rule.port_text or rule.extras.get("port", "") or "N/A"
+        return rule.port_text or rule.extras.get("port", "") or no_port
     if column == "protocol":
         return rule.protocol.upper() if rule.protocol != "any" else "any"
     if column == "component":
@@ -59,7 +61,7 @@ def render_markdown(
         out.append("| " + " | ".join(HEADERS.get(c, c) for c in columns) + " |")
         out.append("|" + "|".join("---" for _ in columns) + "|")
         for rule in role.rules:
-            cells = [escape_markdown(cell_value(rule, c)) for c in columns]
+            cells = [escape_markdown(cell_value(rule, c, no_port="")) for c in columns]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
     return "\n".join(out)
@@ -85,7 +87,9 @@ def render_html(
         )
         out.append("  <tbody>")
         for rule in role.rules:
-            cells = "".join(f"<td>{html.escape(cell_value(rule, c))}</td>" for c in columns)
+            cells = "".join(
+                f"<td>{html.escape(cell_value(rule, c, no_port=''))}</td>" for c in columns
+            )
             out.append(f"    <tr>{cells}</tr>")
         out.append("  </tbody>")
         out.append("</table>")

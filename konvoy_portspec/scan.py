@@ -5,7 +5,7 @@ beautifulsoup4 for HTML tables) costs milliseconds, so the scan reads each page'
 once and parses only the pages a cheap prefilter cannot rule out. The prefilter is
 sound: it rejects a page only when no table header in it can contain the word the
 extractor needs for a port column (``port``/``ports``/``dport``/``range``/``ranges``,
-see :func:`konvoy_portspec.extract.cells.classify_header`). The parsing itself is the
+see :func:`konvoy_portspec.extraction.cells.classify_header`). The parsing itself is the
 extractor's own pipeline, spread over worker processes.
 """
 
@@ -224,7 +224,7 @@ def may_hold_port_table(raw: bytes) -> bool:
 def _check_text(raw: bytes, rel: str) -> PageError | None:
     """Encoding problems are reported for every page, table or not."""
     if b"\x00" in raw or not raw.isascii():
-        from .extract import decode
+        from .extraction import decode
 
         try:
             decode(raw, rel)
@@ -252,19 +252,19 @@ def scan_page(root: str, rel: str) -> tuple[bool, Page | PageError | None]:
 def parse_page(raw: bytes, rel: str, path: str) -> Page | PageError | None:
     """The extractor's pipeline, keeping what ``extract_text`` does not return (the
     number of port tables) and treating "no port table" as a plain ``None``."""
-    from .extract import _release_from, decode, is_html_page, split_front_matter
-    from .extract.build import build_roles, is_port_table
-    from .extract.events import Table
+    from .extraction import decode, is_html_page, release_from, split_front_matter
+    from .extraction.build import build_roles, is_port_table
+    from .extraction.events import Table
 
     try:
         text = decode(raw, rel)
         meta, body = split_front_matter(text)
         if is_html_page(body, path):
-            from .extract.html_reader import read_html
+            from .extraction.html_reader import read_html
 
             events = read_html(body)
         else:
-            from .extract.markdown_reader import read_markdown
+            from .extraction.markdown_reader import read_markdown
 
             events = read_markdown(body)
         roles = build_roles(events)
@@ -275,7 +275,7 @@ def parse_page(raw: bytes, rel: str, path: str) -> Page | PageError | None:
     if not roles:
         return None
     tables = sum(1 for e in events if isinstance(e, Table) and is_port_table(e))
-    release = _release_from(meta, path)
+    release = release_from(meta, path)
     product = meta.get("product")
     spec = Spec(
         release=release or "unknown",

@@ -5,7 +5,7 @@ tests). It imports hypothesis at module level, so it is only importable with the
 ``test`` extra installed; nothing else in the package imports it.
 
 * :func:`specs` draws VALID, role-consistent specs: every invariant of
-  :mod:`konvoy_portspec.validate` holds under the bundled policy, every role keeps one
+  :mod:`konvoy_portspec.validation` holds under the bundled policy, every role keeps one
   rule per (protocol, port, end port), and all text is normalized the way the extractor
   normalizes cells (no leading/trailing whitespace, single spaces), so specs survive a
   render -> extract round trip. Component names and notes mix realistic names with
@@ -28,7 +28,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .model import PORT_PROTOCOLS, Role, RoleMap, Rule, Source, Spec
-from .validate import INVARIANTS, PORTLESS_PROTOCOLS, Policy, default_policy
+from .validation import INVARIANTS, PORTLESS_PROTOCOLS, Policy, default_policy
 
 __all__ = [
     "FAULT_KINDS",

@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-from konvoy_portspec.extract import extract_file  # noqa: E402
+from konvoy_portspec.extraction import extract_file  # noqa: E402
 from konvoy_portspec.releases import looks_like_release, sort_key  # noqa: E402
 from konvoy_portspec.specio import dumps, write_atomic  # noqa: E402
 

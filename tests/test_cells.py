@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from konvoy_portspec.errors import ExtractError
-from konvoy_portspec.extract import cells
+from konvoy_portspec.extraction import cells
 
 
 @pytest.mark.parametrize(

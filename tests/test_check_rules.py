@@ -9,7 +9,7 @@ import pytest
 
 import konvoy_portspec as k
 from konvoy_portspec.cli import run
-from konvoy_portspec.export import export
+from konvoy_portspec.exporters import export
 from konvoy_portspec.firewall_rules import (
     RulesError,
     Skipped,

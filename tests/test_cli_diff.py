@@ -12,7 +12,7 @@ import sys
 import jsonschema
 import pytest
 
-from konvoy_portspec import diff as diff_module
+from konvoy_portspec import changes as diff_module
 from konvoy_portspec import diff_format
 from konvoy_portspec.cli import diff as cli_diff
 from konvoy_portspec.cli import run
@@ -185,7 +185,7 @@ def test_bad_files_name_the_side_and_file(capsys, tmp_path):
     bad.write_text('{"release": ', "utf-8")
     code, _, err = portspec(capsys, "diff", "v2.1", str(bad))
     assert code == 3
-    assert err.startswith(f"portspec: error: {bad}:1: new side: not valid JSON")
+    assert err.startswith(f"portspec: error: new side: {bad}:1: not valid JSON")
     assert "Traceback" not in err
     page = tmp_path / "empty.md"
     page.write_text("# nothing here\n", "utf-8")

@@ -1,4 +1,4 @@
-"""The diff semantics (konvoy_portspec.diff) on the real corpus, the bundled spec and
+"""The diff semantics (konvoy_portspec.changes) on the real corpus, the bundled spec and
 hand-made specs: added/removed/changed/moved, ranges, roles, apply, speed."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import konvoy_portspec as k
-from konvoy_portspec.diff import KINDS, Change, DiffApplyError, SpecDiff, apply, diff
-from konvoy_portspec.extract import extract_file
+from konvoy_portspec.changes import KINDS, Change, DiffApplyError, SpecDiff, apply, diff
+from konvoy_portspec.extraction import extract_file
 from konvoy_portspec.model import Role, Rule, Spec
 
 R = Rule.single

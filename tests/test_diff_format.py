@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 import konvoy_portspec as k
-from konvoy_portspec.diff import KINDS, diff
+from konvoy_portspec.changes import KINDS, diff
 from konvoy_portspec.diff_format import (
     FORMATTERS,
     MARKERS,
@@ -104,7 +104,7 @@ def test_text_colour_only_when_asked(fixture_diff):
 
 
 def test_two_revisions_of_one_release_are_named_by_file(corpus):
-    from konvoy_portspec.extract import extract_file
+    from konvoy_portspec.extraction import extract_file
 
     folder = corpus / "history" / "v2.1"
     old = extract_file(folder / "2021-09-15_8c5fe3d2.md", release="v2.1")

@@ -14,7 +14,7 @@ import pytest
 
 import konvoy_portspec as k
 from konvoy_portspec.cli import COMMANDS
-from konvoy_portspec.extract import extract_file
+from konvoy_portspec.extraction import extract_file
 from tests._system import ensure_debian_package
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +88,11 @@ def test_cli_reference_is_rendered_from_the_parser(site):
 
 def test_api_spec_format_and_extension_pages(site):
     api = (site / "api.html").read_text()
-    for name in ("konvoy_portspec.model.Spec", "konvoy_portspec.diff.diff", "konvoy_portspec.load"):
+    for name in (
+        "konvoy_portspec.model.Spec",
+        "konvoy_portspec.changes.diff",
+        "konvoy_portspec.load",
+    ):
         assert f'id="{name}"' in api, name
     schema = (site / "spec-format.html").read_text()
     assert "schema_version" in schema and "additionalProperties" in schema

@@ -18,7 +18,7 @@ import yaml
 import konvoy_portspec as k
 from konvoy_portspec.cli import export as cli_export
 from konvoy_portspec.cli import run
-from konvoy_portspec.export import EXPORTERS, ExportUsageError, export, nft_base_chain
+from konvoy_portspec.exporters import EXPORTERS, ExportUsageError, export, nft_base_chain
 from konvoy_portspec.firewall_rules import parse_rules_text
 from konvoy_portspec.model import Role, Rule, Spec
 from konvoy_portspec.rulecheck import check_rules

@@ -8,8 +8,8 @@ from itertools import pairwise
 import pytest
 
 import konvoy_portspec as k
+from konvoy_portspec.changes import diff
 from konvoy_portspec.cli import run
-from konvoy_portspec.diff import diff
 from konvoy_portspec.history import PRESENT, bundled_history, filter_entries, history
 from konvoy_portspec.model import Role, Rule, Spec
 

@@ -1,10 +1,9 @@
 """Property tests: round trips, diff laws, the validator against injected faults, and an
 extractor that never crashes. Strategies come from ``konvoy_portspec.testing``.
 
-Known bugs in code this file does not own are pinned by ``xfail(strict=True)`` tests at
-the end (each with its minimal example); the round-trip properties skip exactly those
-shapes via ``renders_faithfully`` so they keep guarding everything else. When a bug is
-fixed, its strict xfail turns into a failure: delete the test and the matching clause.
+The shapes these properties once found broken are pinned as plain regression tests at
+the end; the one shape that cannot round-trip by design (a trailing footnote mark) is
+skipped by ``renders_faithfully`` and pinned there too.
 """
 
 from __future__ import annotations
@@ -16,38 +15,27 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from konvoy_portspec.diff import apply, diff
+from konvoy_portspec.changes import apply, diff
 from konvoy_portspec.errors import PortSpecError
-from konvoy_portspec.extract import extract, extract_text
+from konvoy_portspec.extraction import extract, extract_text
 from konvoy_portspec.model import Role, RoleMap, Rule, Spec
 from konvoy_portspec.render import render_html, render_markdown
 from konvoy_portspec.specio import dumps, loads
 from konvoy_portspec.testing import FAULT_KINDS, TRICKY_TEXT, faults, inject, rules, specs
-from konvoy_portspec.validate import validate, validate_data
+from konvoy_portspec.validation import validate, validate_data
 
-# --- known renderer/extractor bugs (see the xfail tests at the end) ------------------
+# --- what render -> extract cannot keep, by design -----------------------------------
 
-_FOOTNOTE_MARK = re.compile(r"(?<=\S)[\u2020\u2021\u00a7]+$|(?<=\w)\*+$")
-
-
-def _bug_footnote(rule: Rule) -> bool:
-    return bool(_FOOTNOTE_MARK.search(rule.component) or _FOOTNOTE_MARK.search(rule.notes))
-
-
-def _bug_portless_any(rule: Rule) -> bool:
-    return rule.port is None and rule.protocol == "any"
-
-
-def _bug_portless_no_cell(rule: Rule) -> bool:
-    return rule.port is None and not rule.extras.get("port")
+# A trailing dagger or section sign in a component or notes cell is read as a footnote
+# mark (as real pages use it: "NodePort Services†"), so such text does not round-trip.
+_FOOTNOTE_MARK = re.compile(r"(?<=\S)[\u2020\u2021\u00a7]+$")
 
 
 def renders_faithfully(spec: Spec) -> bool:
-    """False for specs holding a rule shape a known bug mangles in render -> extract."""
+    """False for specs whose text ends in a footnote mark (see above)."""
     return not any(
-        bug(rule)
+        _FOOTNOTE_MARK.search(rule.component) or _FOOTNOTE_MARK.search(rule.notes)
         for _, rule in spec.rules()
-        for bug in (_bug_footnote, _bug_portless_any, _bug_portless_no_cell)
     )
 
 
@@ -143,14 +131,9 @@ def test_diff_reversed_swaps_added_and_removed(pair: tuple[Spec, Spec]) -> None:
     assert forward == backward
 
 
-def _bug_apply_drops_new_empty_role(a: Spec, b: Spec) -> bool:
-    return any(not role.rules and role.id not in a.roles for role in b.roles.ordered)
-
-
 @given(_spec_pairs())
 def test_apply_diff_gives_the_new_spec(pair: tuple[Spec, Spec]) -> None:
     a, b = pair
-    assume(not _bug_apply_drops_new_empty_role(a, b))
     assert _sorted_roles(apply(a, diff(a, b))) == _sorted_roles(b)
 
 
@@ -368,56 +351,39 @@ def test_markup_in_notes_comes_out_as_text(danger: str, tail: str) -> None:
     assert extract_text(page).roles["worker"].rules[0].notes == notes
 
 
-# --- known bugs in code this file does not own ------------------------------------------
+# --- regressions: shapes the properties above once found broken -------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extract.cells.clean_text strips a trailing '*' or "
-    "'†‡§' the renderer wrote as literal text (escaped '\\*' in markdown)",
-)
 @pytest.mark.parametrize("render", [render_markdown, render_html])
-def test_bug_trailing_footnote_mark_round_trip(render: object) -> None:
-    spec = _one_rule(Rule(22, 22, "tcp", "Services*", ""))
+def test_trailing_asterisk_is_literal_text(render: object) -> None:
+    spec = _one_rule(Rule(22, 22, "tcp", "Services*", "see *"))
     assert extract_text(render(spec), release="v1.0").roles == spec.roles  # type: ignore[operator]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a port-less rule of protocol 'any' renders as 'any', "
-    "which the extractor reads as tcp + udp (two rules)",
-)
-def test_bug_portless_any_round_trip() -> None:
+def test_trailing_dagger_is_read_as_a_footnote_mark() -> None:
+    spec = _one_rule(Rule(22, 22, "tcp", "NodePort Services\u2020", ""))
+    extracted = extract_text(render_markdown(spec)).roles["worker"].rules[0]
+    assert extracted.component == "NodePort Services"
+
+
+def test_portless_any_round_trip() -> None:
     spec = _one_rule(Rule(None, None, "any", "x", "", (("port", "N/A"),)))
     assert extract_text(render_markdown(spec)).roles == spec.roles
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a port-less rule without a 'port' extra renders "
-    "'N/A', which the extractor keeps as extra port='N/A'",
-)
-def test_bug_portless_without_port_cell_round_trip() -> None:
+def test_portless_without_port_text_round_trip() -> None:
     spec = _one_rule(Rule(None, None, "icmp", "x", ""))
     assert extract_text(render_markdown(spec)).roles == spec.roles
+    assert extract_text(render_html(spec), release="v1.0").roles == spec.roles
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="extract.cells.parse_port_cell calls "
-    "int() on a >4300-digit run: ValueError instead of ExtractError",
-)
-def test_bug_huge_number_in_port_cell() -> None:
+def test_huge_number_in_port_cell_is_our_error() -> None:
     _never_crashes("| Port |\n|---|\n| " + "9" * 5000 + " |\n")
+    with pytest.raises(PortSpecError, match="out of range"):
+        extract_text("| Port |\n|---|\n| " + "9" * 5000 + " |\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="diff.apply skips a role of the new side that has no "
-    "rules and is not in the old spec (no change mentions it)",
-)
-def test_bug_apply_drops_an_added_empty_role() -> None:
+def test_apply_keeps_an_added_empty_role() -> None:
     a = Spec("v1.0", RoleMap([Role("worker", "Worker nodes", (Rule.single(22),))]))
     b = Spec("v1.0", RoleMap([*a.roles.ordered, Role("gpu-nodes", "GPU nodes", ())]))
     assert list(apply(a, diff(a, b)).roles) == ["worker", "gpu-nodes"]

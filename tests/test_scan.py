@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from konvoy_portspec import cli
 from konvoy_portspec.errors import ExtractError
-from konvoy_portspec.extract import extract_file, extract_text
+from konvoy_portspec.extraction import extract_file, extract_text
 from konvoy_portspec.scan import list_pages, may_hold_port_table, scan_tree
 from konvoy_portspec.specio import to_dict
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import konvoy_portspec as k
-from konvoy_portspec.extract import extract_file
+from konvoy_portspec.extraction import extract_file
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE_GOLDEN = os.environ.get("PORTSPEC_UPDATE_GOLDEN") == "1"

@@ -16,7 +16,7 @@ from konvoy_portspec_sphinx import nodes_builder as nb
 from konvoy_portspec_sphinx.registry import Memo, build_registry, read_spec
 
 import konvoy_portspec as k
-from konvoy_portspec.diff import diff
+from konvoy_portspec.changes import diff
 from konvoy_portspec.errors import PortSpecError, SpecFormatError, UnknownReleaseError
 from konvoy_portspec.model import Role, Rule, Spec
 from konvoy_portspec.specio import dumps

@@ -24,7 +24,7 @@ from konvoy_portspec.testing import (
     specs,
     texts,
 )
-from konvoy_portspec.validate import INVARIANTS, PORTLESS_PROTOCOLS, default_policy, validate
+from konvoy_portspec.validation import INVARIANTS, PORTLESS_PROTOCOLS, default_policy, validate
 
 
 def _normalized(text: str) -> bool:

@@ -1,4 +1,4 @@
-"""``konvoy_portspec.validate`` and ``portspec validate``: one test per invariant with specs
+"""``konvoy_portspec.validation`` and ``portspec validate``: one test per invariant with specs
 built here, the bundled releases and real pages, the policy file, and the CLI."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import pytest
 from konvoy_portspec import bundled
 from konvoy_portspec.cli import run
 from konvoy_portspec.errors import PortSpecError
-from konvoy_portspec.extract import extract_file
+from konvoy_portspec.extraction import extract_file
 from konvoy_portspec.model import Role, RoleMap, Rule, Spec
 from konvoy_portspec.specio import to_dict
-from konvoy_portspec.validate import (
+from konvoy_portspec.validation import (
     INVARIANTS,
     Policy,
     PolicyError,

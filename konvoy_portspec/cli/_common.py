@@ -53,12 +53,12 @@ def load_spec(arg: str, *, label: str | None = None, release: str | None = None)
             from ..gitsource import read_git_page
 
             return read_git_page(arg, release=release)
-        from ..extract import extract_file
+        from ..extraction import extract_file
 
         return extract_file(arg, release=release)
     except PortSpecError as exc:
         if label:
-            exc.message = f"{label}: {exc.message}"
+            exc.context = label
         raise
 
 

@@ -35,9 +35,9 @@ def release_for(spec_release: str | None, path: str) -> str:
 
     if spec_release and spec_release != "unknown":
         return spec_release
-    from ..extract import _release_from
+    from ..extraction import release_from
 
-    found = _release_from({}, path)
+    found = release_from({}, path)
     if found:
         return found
     error = PortSpecError(
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     page = load_spec(args.doc, label="page")
     against = args.against or release_for(page.release, args.doc)
     spec = load_spec(against, label="--against" if args.against else "the page's release")
-    from ..diff import diff
+    from ..changes import diff
     from ..diff_format import format_diff
 
     d = diff(spec, page)

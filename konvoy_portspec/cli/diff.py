@@ -69,7 +69,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..diff import diff
+    from ..changes import diff
     from ..diff_format import format_diff
     from ..errors import EXIT_FINDINGS, EXIT_OK, PortSpecError
     from ..model import Spec

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
         spec = read_git_page(args.page, release=args.release)
     else:
-        from ..extract import extract_file
+        from ..extraction import extract_file
 
         spec = extract_file(args.page, release=args.release)
     if args.product:

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "validate",
         help="check specs for role-consistency invariants (conflicts, policy, NodePorts)",
         description="Check bundled releases, spec JSON files or docs pages against the "
-        "invariants in konvoy_portspec.validate (port ranges, protocols, schema, port "
+        "invariants in konvoy_portspec.validation (port ranges, protocols, schema, port "
         "conflicts, duplicates, per-component ports across roles, role policy, cluster-wide "
         "ranges). Without arguments, every bundled release is checked. Exit 0 when all "
         "hold, 1 when an error-severity invariant is broken, 3 when an input is unreadable.",
@@ -65,7 +65,7 @@ def _read_json(path: str) -> Any:
 def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:
     """(label, release, violations) of one input; raises PortSpecError if unreadable."""
     from ..releases import looks_like_release
-    from ..validate import validate, validate_data
+    from ..validation import validate, validate_data
 
     if arg.endswith(".json") and os.path.isfile(arg):
         data = _read_json(arg)
@@ -83,7 +83,7 @@ def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, PortSpecError
-    from ..validate import load_policy
+    from ..validation import load_policy
 
     policy = load_policy(args.policy)
     if args.inputs:

@@ -121,7 +121,7 @@ class PortsDiffDirective(PortsDirective):
     }
 
     def run(self) -> list[nodes.Node]:
-        from konvoy_portspec.diff import diff
+        from konvoy_portspec.changes import diff
 
         try:
             ctx = _Context(self)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from docutils import nodes
 
-from konvoy_portspec.diff import SpecDiff
+from konvoy_portspec.changes import SpecDiff
 from konvoy_portspec.errors import PortSpecError
 from konvoy_portspec.model import Role, Rule, Spec
 from konvoy_portspec.render import cell_value

@@ -400,7 +400,9 @@ def _apply(spec: Spec, d: SpecDiff) -> Spec:
     for rid in order:
         counted = pending.get(rid)
         if counted is None:
-            continue
+            if rid not in d.new.roles:
+                continue
+            counted = Counter()  # a role the new side adds with no rules at all
         bag = +counted  # drop zero counts
         in_spec = spec.roles.get(rid)
         in_new = d.new.roles.get(rid)

@@ -18,7 +18,14 @@ from ..model import RoleMap, Source, Spec
 from ..releases import normalize
 from .build import build_roles
 
-__all__ = ["decode", "extract", "extract_file", "extract_text", "split_front_matter"]
+__all__ = [
+    "decode",
+    "extract",
+    "extract_file",
+    "extract_text",
+    "release_from",
+    "split_front_matter",
+]
 
 _HTML_PAGE = re.compile(
     r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.IGNORECASE | re.DOTALL
@@ -76,7 +83,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return data, blanked
 
 
-def _release_from(meta: dict[str, Any], path: str | None) -> str | None:
+def release_from(meta: dict[str, Any], path: str | None) -> str | None:
+    """The release a page names: a front matter key, else a ``vX.Y``/``X.Y`` folder."""
     for key in _RELEASE_KEYS:
         value = meta.get(key)
         if isinstance(value, (str, int, float)) and str(value).strip():
@@ -129,7 +137,7 @@ def extract_text(
     digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
     meta_product = meta.get("product")
     return Spec(
-        release=normalize(release) if release else (_release_from(meta, path) or "unknown"),
+        release=normalize(release) if release else (release_from(meta, path) or "unknown"),
         product=product or (str(meta_product) if isinstance(meta_product, str) else "konvoy"),
         source=Source(os.path.basename(path) if path else "<input>", digest),
         roles=RoleMap(roles),

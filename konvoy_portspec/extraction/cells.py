@@ -162,6 +162,8 @@ def _parse_item(item: str, raw: str, remarks: list[str]) -> list[Entry]:
     for piece in _SPLIT.split(text):
         if not piece:
             continue
+        if piece[:1].isdigit() and len(piece) > 12:  # int() refuses > 4300 digits anyway
+            raise ExtractError(f"port {piece[:12]}... out of range 1-{MAX_PORT} in cell {raw!r}")
         if _SINGLE.fullmatch(piece):
             port = _check_port(int(piece), raw)
             entries.append((port, port, found_protocols))
@@ -312,7 +314,9 @@ _QUALIFIERS = {"windows": "windows"}
 
 
 _ATTRIBUTES = re.compile(r"\s*\{[#.][^{}]*\}\s*$")
-_TRAILING_MARKS = re.compile(r"(?<=\S)[\u2020\u2021\u00a7]+$|(?<=\w)\*+$")
+# Daggers and section signs only: a trailing ``*`` in a component or notes cell is as
+# likely literal text as a footnote (the port cell, where it cannot be, drops it too).
+_TRAILING_MARKS = re.compile(r"(?<=\S)[\u2020\u2021\u00a7]+$")
 
 
 def clean_title(raw: str) -> str:

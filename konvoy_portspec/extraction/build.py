@@ -95,8 +95,11 @@ def _row_rules(fields: list[str], row: list[str]) -> list[Rule]:
     component = cells.clean_text(values.get(cells.COMPONENT, ""))
     notes = cells.clean_text(values.get(cells.NOTES, ""))
     rules: list[Rule] = []
+    any_protocol = values.get(cells.PROTOCOL, "").strip().casefold() in ("any", "all")
     for cell, header_protocols in sources:
         fallback = header_protocols or column_protocols
+        if not cell.has_ports and any_protocol:
+            fallback = ("any",)  # "any" without a port is one rule, not tcp + udp
         for start_port, end_port, protocols in cell.entries or ((None, None, ()),):
             if start_port is None:
                 port_less = dict(extra)
