@@ -22,6 +22,7 @@ from typing import ClassVar
 
 from .errors import EXIT_USAGE, PortSpecError
 from .model import PORT_PROTOCOLS, Role, Rule, Spec
+from .specio import rule_to_dict
 
 #: Port-less protocols that firewalls can still match, by IP protocol number.
 PROTOCOL_NUMBERS = {
@@ -424,18 +425,7 @@ class JsonExporter(Exporter):
     def render(self, roles: Sequence[Role]) -> str:
         rows = []
         for role in roles:
-            for rule in role.rules:
-                row: dict[str, object] = {
-                    "role": role.id,
-                    "port": rule.port,
-                    "end_port": rule.end_port,
-                    "protocol": rule.protocol,
-                    "component": rule.component,
-                    "notes": rule.notes,
-                }
-                if rule.extra:
-                    row["extra"] = dict(rule.extra)
-                rows.append(row)
+            rows += [{"role": role.id, **rule_to_dict(rule)} for rule in role.rules]
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
 
 

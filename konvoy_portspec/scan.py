@@ -252,21 +252,14 @@ def scan_page(root: str, rel: str) -> tuple[bool, Page | PageError | None]:
 def parse_page(raw: bytes, rel: str, path: str) -> Page | PageError | None:
     """The extractor's pipeline, keeping what ``extract_text`` does not return (the
     number of port tables) and treating "no port table" as a plain ``None``."""
-    from .extraction import decode, is_html_page, release_from, split_front_matter
+    from .extraction import decode, read_events, release_from, split_front_matter
     from .extraction.build import build_roles, is_port_table
     from .extraction.events import Table
 
     try:
         text = decode(raw, rel)
         meta, body = split_front_matter(text)
-        if is_html_page(body, path):
-            from .extraction.html_reader import read_html
-
-            events = read_html(body)
-        else:
-            from .extraction.markdown_reader import read_markdown
-
-            events = read_markdown(body)
+        events = read_events(body, path)
         roles = build_roles(events)
     except PortSpecError as exc:
         return PageError(rel, exc.message, exc.line)

@@ -17,12 +17,14 @@ from ..errors import ExtractError, PortSpecError
 from ..model import RoleMap, Source, Spec
 from ..releases import normalize
 from .build import build_roles
+from .events import Event
 
 __all__ = [
     "decode",
     "extract",
     "extract_file",
     "extract_text",
+    "read_events",
     "release_from",
     "split_front_matter",
 ]
@@ -104,6 +106,18 @@ def is_html_page(text: str, path: str | None = None) -> bool:
     return _HTML_PAGE.match(text[:4096]) is not None
 
 
+def read_events(body: str, path: str | None = None) -> list[Event]:
+    """Headings, captions and tables of a page body (front matter already split off),
+    read as a whole HTML page or as markdown."""
+    if is_html_page(body, path):
+        from .html_reader import read_html
+
+        return read_html(body)
+    from .markdown_reader import read_markdown
+
+    return read_markdown(body)
+
+
 def extract_text(
     text: str,
     *,
@@ -119,15 +133,7 @@ def extract_text(
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     meta, body = split_front_matter(text)
     try:
-        if is_html_page(body, path):
-            from .html_reader import read_html
-
-            events = read_html(body)
-        else:
-            from .markdown_reader import read_markdown
-
-            events = read_markdown(body)
-        roles = build_roles(events)
+        roles = build_roles(read_events(body, path))
     except PortSpecError as exc:
         raise exc.with_location(path=name) from None
     except RecursionError:
