@@ -8,6 +8,7 @@ each spelling is normalised here, once.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -182,6 +183,10 @@ def _parse_item(item: str, raw: str, remarks: list[str]) -> list[Entry]:
     return entries or [(None, None, found_protocols)]
 
 
+_PLAIN = re.compile(r"\s*(\d{1,5})(?:\s*[-\u2013:]\s*(\d{1,5}))?\s*")
+
+
+@functools.lru_cache(maxsize=4096)
 def parse_port_cell(raw: str) -> PortCell:
     """Parse a port cell. Raises :class:`ExtractError` for text that is not a port.
 
@@ -192,6 +197,13 @@ def parse_port_cell(raw: str) -> PortCell:
     ((4789, 4789, ('udp',)),)
     """
     shown = collapse(raw)
+    plain = _PLAIN.fullmatch(raw)
+    if plain is not None:  # the common case: "22", "30000-32767"
+        start = _check_port(int(plain.group(1)), shown)
+        end = _check_port(int(plain.group(2) or start), shown)
+        if start > end:
+            raise ExtractError(f"reversed port range {start}-{end} in cell {shown!r}")
+        return PortCell(((start, end, ()),), "", shown)
     text = collapse(unicodedata.normalize("NFKC", raw).translate(_DASHES))
     text = _FOOTNOTES.sub("", text.replace("`", ""))
     remarks: list[str] = []
@@ -208,6 +220,7 @@ def parse_port_cell(raw: str) -> PortCell:
     return PortCell(tuple(entries), "; ".join(remarks), shown)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_protocol_cell(raw: str) -> tuple[tuple[str, ...], str]:
     """Protocols named in a protocol column, and any text that is not a protocol.
 
@@ -270,6 +283,7 @@ _NOTES_WORDS = {
 _PROTOCOL_WORDS = {"protocol", "protocols", "proto", "transport", "l4"}
 
 
+@functools.lru_cache(maxsize=4096)
 def header_key(raw: str) -> str:
     """A header cell reduced to lower-case words: ``**Port(s)**`` -> ``port``."""
     text = _FOOTNOTES.sub("", unicodedata.normalize("NFKC", raw).translate(_DASHES)).casefold()
@@ -277,6 +291,7 @@ def header_key(raw: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
+@functools.lru_cache(maxsize=4096)
 def classify_header(raw: str) -> str:
     """The model field a column feeds, or an ``extra`` key (a slug) for unknown columns."""
     key = header_key(raw)
@@ -327,6 +342,7 @@ def clean_title(raw: str) -> str:
     return text.rstrip("#: ").strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def clean_text(raw: str) -> str:
     """A component or notes cell without trailing footnote marks (``Services†``)."""
     return _TRAILING_MARKS.sub("", collapse(raw)).strip()
@@ -337,6 +353,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-")
 
 
+@functools.lru_cache(maxsize=4096)
 def known_role(title: str) -> str | None:
     """``control-plane`` / ``worker`` (with an OS qualifier) for titles that name one."""
     text = title.casefold()
@@ -349,5 +366,6 @@ def known_role(title: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def role_id_for(title: str) -> str:
     return known_role(title) or slug(title) or "ports"

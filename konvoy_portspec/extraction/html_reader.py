@@ -49,18 +49,33 @@ def _span(cell: Tag, name: str) -> int:
         return 1
 
 
+def _own_rows(table: Tag) -> list[Tag]:
+    """The table's ``<tr>``s, not those of tables nested in its cells.
+
+    A plain walk over the children: bs4's ``find_all`` matching machinery is the
+    slowest part of reading a table, and rows only sit in a few known places.
+    """
+    rows: list[Tag] = []
+    stack = [c for c in reversed(table.contents) if isinstance(c, Tag)]
+    while stack:
+        node = stack.pop()
+        if node.name == "tr":
+            rows.append(node)
+        elif node.name != "table":
+            stack.extend(c for c in reversed(node.contents) if isinstance(c, Tag))
+    return rows
+
+
 def _grid(table: Tag) -> tuple[list[list[str]], list[int], int]:
     """Rows of cell texts with rowspan/colspan spread out, row lines, header row count."""
-    rows: list[Tag] = list(table.find_all("tr"))
-    if table.find("table") is not None:  # rows of nested tables belong to those
-        rows = [tr for tr in rows if tr.find_parent("table") is table]
+    rows = _own_rows(table)
     grid: list[list[str]] = []
     lines: list[int] = []
     pending: dict[int, tuple[str, int]] = {}  # column -> (text, rows still to fill)
     header_rows = 0
     counting_header = True
     for tr in rows:
-        cells = [c for c in tr.find_all(["td", "th"], recursive=False)]
+        cells = [c for c in tr.contents if isinstance(c, Tag) and c.name in ("td", "th")]
         in_thead = tr.parent is not None and tr.parent.name == "thead"
         all_th = bool(cells) and all(c.name == "th" for c in cells)
         if counting_header and (in_thead or all_th):
