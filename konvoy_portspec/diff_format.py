@@ -26,8 +26,6 @@ _COLORS = {ADDED: "32", REMOVED: "31", CHANGED: "33", MOVED: "36"}  # green red 
 _BOLD = "1"
 
 #: Prefix of the iptables comment that marks a rule as ours (``-D`` must match it).
-FIREWALL_COMMENT = "konvoy-portspec"
-_IPTABLES_COMMENT_MAX = 256
 
 
 def _paint(text: str, code: str, color: bool) -> str:
@@ -205,25 +203,6 @@ class JsonFormatter(Formatter):
         return json.dumps(diff_to_dict(d), indent=2, ensure_ascii=False) + "\n"
 
 
-def _shell_double_quoted(text: str) -> str:
-    escaped = "".join("\\" + ch if ch in '\\"$`' else ch for ch in text)
-    return f'"{escaped}"'
-
-
-def iptables_rule(rule: Rule, action: str = "-A", chain: str = "INPUT") -> str:
-    """The iptables command that opens (``-A``) or closes (``-D``) one rule's ports."""
-    parts = ["iptables", action, chain]
-    if rule.protocol not in ("any", "all", ""):
-        parts += ["-p", rule.protocol]
-    if rule.port is not None and rule.protocol in ("tcp", "udp", "sctp"):
-        ports = str(rule.port) if not rule.is_range else f"{rule.port}:{rule.end_port}"
-        parts += ["-m", rule.protocol, "--dport", ports]
-    comment = f"{FIREWALL_COMMENT}: {rule.component}" if rule.component else FIREWALL_COMMENT
-    parts += ["-m", "comment", "--comment", _shell_double_quoted(comment[:_IPTABLES_COMMENT_MAX])]
-    parts += ["-j", "ACCEPT"]
-    return " ".join(parts)
-
-
 def firewall_work(changes: list[Change]) -> tuple[list[Rule], list[Rule]]:
     """The rules to open and the rules to close for a role's changes.
 
@@ -254,6 +233,8 @@ class FirewallFormatter(Formatter):
     description = "iptables commands per role: ports to open first, then ports to close"
 
     def format(self, d: SpecDiff, *, color: bool = False) -> str:
+        from .exporters import iptables_command
+
         title = _title(d)
         out = [f"# {title}: firewall changes (iptables)"]
         work = [(role_id, *firewall_work(ch)) for role_id, ch in d.by_role().items()]
@@ -268,10 +249,10 @@ class FirewallFormatter(Formatter):
             out.append(f"# {d.role_title(role_id)} ({role_id})")
             if opens:
                 out.append(f"# open ({len(opens)})")
-                out += [iptables_rule(rule, "-A") for rule in opens]
+                out += [iptables_command(role_id, rule, "-A") for rule in opens]
             if closes:
                 out.append(f"# close ({len(closes)})")
-                out += [iptables_rule(rule, "-D") for rule in closes]
+                out += [iptables_command(role_id, rule, "-D") for rule in closes]
         return "\n".join(out) + "\n"
 
 

@@ -13,6 +13,7 @@ EXIT_FINDINGS = 1  # the check ran and found something: changes, drift, violatio
 EXIT_USAGE = 2  # the command line was wrong (argparse uses 2 as well)
 EXIT_INPUT = 3  # an input could not be read, parsed, or named an unknown release
 EXIT_OUTPUT = 4  # an output file could not be written
+EXIT_PIPE = 141  # stdout was closed early (128 + SIGPIPE, what `cat` returns then)
 
 
 class PortSpecError(Exception):
@@ -63,6 +64,24 @@ class UnknownReleaseError(PortSpecError, LookupError):
         else:
             hint = "no releases are bundled"
         super().__init__(f"unknown release {name!r}; {hint}")
+
+
+class UnknownRoleError(PortSpecError, KeyError):
+    """A role id the spec does not have; the message lists the ones it has."""
+
+    def __init__(self, role: str, known: list[str] | tuple[str, ...], where: str) -> None:
+        """``where`` completes the sentence: "in v2.1", "on either side"."""
+        self.role = role
+        self.known = tuple(known)
+        super().__init__(f"no role {role!r} {where}; roles: {', '.join(known) or 'none'}")
+
+    __str__ = PortSpecError.__str__
+
+
+class UsageError(PortSpecError):
+    """A command line that cannot work (an option's value, a missing option)."""
+
+    exit_code = EXIT_USAGE
 
 
 class OutputError(PortSpecError):

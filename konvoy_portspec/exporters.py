@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
-from .errors import EXIT_USAGE, PortSpecError
+from .errors import UsageError
 from .model import PORT_PROTOCOLS, Role, Rule, Spec
 from .specio import rule_to_dict
 
@@ -37,11 +37,9 @@ PROTOCOL_NUMBERS = {
 }
 
 
-class ExportUsageError(PortSpecError):
+class ExportUsageError(UsageError):
     """The export cannot be made as asked (a format that needs one role, an unknown
-    format or role): a usage error, exit 2."""
-
-    exit_code = EXIT_USAGE
+    format): a usage error, exit 2."""
 
 
 def rule_label(rule: Rule) -> str:
@@ -70,10 +68,6 @@ class Exporter:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
 
-    def comment(self, role: Role, rule: Rule) -> str:
-        """``konvoy-portspec v2.1 control-plane: kube-apiserver``."""
-        return _one_line(f"konvoy-portspec {self.spec.release} {role.id}: {rule_label(rule)}")
-
     def render(self, roles: Sequence[Role]) -> str:
         raise NotImplementedError
 
@@ -92,41 +86,61 @@ def shell_quote(text: str) -> str:
     return '"' + text.replace('"', '\\"') + '"'
 
 
+#: iptables' comment match takes at most 256 bytes.
+IPTABLES_MAX_COMMENT = 255
+
+
+def iptables_comment(role_id: str, rule: Rule) -> str:
+    """``konvoy-portspec control-plane: kube-apiserver``.
+
+    Role and component only, no release and no notes: ``iptables -D`` matches a rule
+    by its comment too, so the ``-D`` that an upgrade's firewall view prints must equal
+    the ``-A`` installed from an earlier release (a notes change needs no firewall work).
+    """
+    comment = _one_line(f"konvoy-portspec {role_id}: {rule.component or rule.notes or 'unnamed'}")
+    while len(comment.encode("utf-8")) > IPTABLES_MAX_COMMENT:
+        comment = comment[:-2] + "…"
+    return comment
+
+
+def iptables_command(role_id: str, rule: Rule, action: str = "-A") -> str:
+    """The iptables command that adds (``-A``) or deletes (``-D``) one rule.
+
+    A rule iptables cannot express as a port match (an unknown protocol, a port-less
+    TCP rule) becomes a ``#`` comment: never a rule that accepts more than the spec says.
+    """
+    quoted = shell_quote(iptables_comment(role_id, rule))
+    if rule.port is not None and rule.protocol in PORT_PROTOCOLS:
+        dport = str(rule.port) if not rule.is_range else f"{rule.port}:{rule.end_port}"
+        proto = rule.protocol
+        return (
+            f"iptables {action} INPUT -p {proto} -m {proto} --dport {dport} "
+            f"-m comment --comment {quoted} -j ACCEPT"
+        )
+    if rule.protocol == "icmp":
+        return (
+            f"iptables {action} INPUT -p icmp -m icmp --icmp-type 8 "
+            f"-m comment --comment {quoted} -j ACCEPT"
+        )
+    if rule.protocol == "icmpv6":
+        return (
+            f"ip6tables {action} INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 128 "
+            f"-m comment --comment {quoted} -j ACCEPT"
+        )
+    if rule.protocol in PROTOCOL_NUMBERS:
+        # By number: names such as ipip need /etc/protocols, which minimal hosts lack.
+        number = PROTOCOL_NUMBERS[rule.protocol]
+        return f"iptables {action} INPUT -p {number} -m comment --comment {quoted} -j ACCEPT"
+    what = " ".join(filter(None, (rule.protocol, rule.port_text)))
+    return f"# not an iptables port rule: {what} {iptables_comment(role_id, rule)}"
+
+
 class IptablesExporter(Exporter):
     name = "iptables"
     description = "iptables commands (iptables -A INPUT ... -j ACCEPT), one per rule"
 
-    #: iptables' comment match takes at most 256 bytes.
-    MAX_COMMENT = 255
-
     def line(self, role: Role, rule: Rule) -> str:
-        comment = self.comment(role, rule)
-        while len(comment.encode("utf-8")) > self.MAX_COMMENT:
-            comment = comment[:-2] + "…"
-        quoted = shell_quote(comment)
-        if rule.port is not None and rule.protocol in PORT_PROTOCOLS:
-            dport = str(rule.port) if not rule.is_range else f"{rule.port}:{rule.end_port}"
-            proto = rule.protocol
-            return (
-                f"iptables -A INPUT -p {proto} -m {proto} --dport {dport} "
-                f"-m comment --comment {quoted} -j ACCEPT"
-            )
-        if rule.protocol == "icmp":
-            return (
-                "iptables -A INPUT -p icmp -m icmp --icmp-type 8 "
-                f"-m comment --comment {quoted} -j ACCEPT"
-            )
-        if rule.protocol == "icmpv6":
-            return (
-                "ip6tables -A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 128 "
-                f"-m comment --comment {quoted} -j ACCEPT"
-            )
-        if rule.protocol in PROTOCOL_NUMBERS:
-            # By number: names such as ipip need /etc/protocols, which minimal hosts lack.
-            number = PROTOCOL_NUMBERS[rule.protocol]
-            return f"iptables -A INPUT -p {number} -m comment --comment {quoted} -j ACCEPT"
-        what = " ".join(filter(None, (rule.protocol, rule.port_text)))
-        return f"# not an iptables port rule: {what} {comment}"
+        return iptables_command(role.id, rule)
 
     def render(self, roles: Sequence[Role]) -> str:
         out = [f"# konvoy-portspec: {self.spec.product} {self.spec.release} firewall rules"]
@@ -447,13 +461,7 @@ def select_roles(spec: Spec, role: str | Iterable[str] | None) -> list[Role]:
     """The roles to export, in the spec's order when none are named."""
     if role is None:
         return list(spec.roles.ordered)
-    wanted = [role] if isinstance(role, str) else list(role)
-    missing = [r for r in wanted if r not in spec.roles]
-    if missing:
-        raise ExportUsageError(
-            f"no role {missing[0]!r} in {spec.release}; roles: {', '.join(spec.roles) or 'none'}"
-        )
-    return [spec.roles[r] for r in wanted]
+    return list(spec.select([role] if isinstance(role, str) else role).roles.ordered)
 
 
 def export(spec: Spec, fmt: str, role: str | Iterable[str] | None = None) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from .errors import UnknownRoleError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Self
@@ -289,12 +291,16 @@ class Spec(Value):
         )
 
     def role(self, role_id: str) -> Role:
-        """The role with that id; ``KeyError`` names the ids there are."""
+        """The role with that id; :class:`UnknownRoleError` (a ``KeyError``) names the
+        ids there are."""
         try:
             return self.roles[role_id]
         except KeyError:
-            known = ", ".join(self.roles) or "none"
-            raise KeyError(f"no role {role_id!r} in {self.release}; roles: {known}") from None
+            raise UnknownRoleError(role_id, list(self.roles), f"in {self.release}") from None
+
+    def select(self, role_ids: Iterable[str]) -> Spec:
+        """This spec with only the named roles, in the order named, repeats dropped."""
+        return self.with_roles(self.role(r) for r in dict.fromkeys(role_ids))
 
     def rules(self) -> Iterator[tuple[str, Rule]]:
         """Every (role id, rule) pair, in document order."""
@@ -327,8 +333,8 @@ class Spec(Value):
         return self.replace(roles=RoleMap(roles))
 
     def only_role(self, role_id: str) -> Spec:
-        """This spec restricted to one role (``KeyError`` if there is no such role)."""
-        return self.with_roles([self.role(role_id)])
+        """This spec restricted to one role (:class:`UnknownRoleError` if there is none)."""
+        return self.select([role_id])
 
     def without_source(self) -> Spec:
         return self.replace(source=None)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import EXIT_USAGE, PortSpecError
 from .firewall_rules import FirewallRule, RuleSet, Skipped, opened
 from .model import PORT_PROTOCOLS, Rule, Spec
 
@@ -187,10 +186,6 @@ def check_role(
     return findings
 
 
-class RoleChoiceError(PortSpecError):
-    exit_code = EXIT_USAGE
-
-
 def check_rules(spec: Spec, ruleset: RuleSet, roles: Sequence[str] | None = None) -> RuleCheck:
     """Compare ``ruleset`` with ``spec``.
 
@@ -199,12 +194,7 @@ def check_rules(spec: Spec, ruleset: RuleSet, roles: Sequence[str] | None = None
     role checked.
     """
     if roles:
-        missing = [r for r in roles if r not in spec.roles]
-        if missing:
-            raise RoleChoiceError(
-                f"no role {missing[0]!r} in {spec.release}; roles: {', '.join(spec.roles)}"
-            )
-        wanted = list(roles)
+        wanted = list(spec.select(roles).roles)
     elif ruleset.roles:
         wanted = list(ruleset.roles)
     else:

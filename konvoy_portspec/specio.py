@@ -54,12 +54,17 @@ def dumps(spec: Spec) -> str:
     return json.dumps(to_dict(spec), indent=2, ensure_ascii=False) + "\n"
 
 
+def _int(value: Any) -> Any:
+    """JSON Schema counts ``22.0`` as an integer; the model holds it as ``22``."""
+    return int(value) if type(value) is float else value
+
+
 def rule_from_dict(data: Mapping[str, Any]) -> Rule:
-    port = data.get("port")
+    port = _int(data.get("port"))
     extra = data.get("extra")
     return Rule(
         port,
-        data.get("end_port", port),
+        _int(data.get("end_port", port)),
         data.get("protocol", "tcp"),
         data.get("component", ""),
         data.get("notes", ""),
@@ -73,7 +78,7 @@ def from_dict(data: Mapping[str, Any]) -> Spec:
     return Spec(
         release=data["release"],
         product=data.get("product", "konvoy"),
-        schema_version=data.get("schema_version", SCHEMA_VERSION),
+        schema_version=_int(data.get("schema_version", SCHEMA_VERSION)),
         source=Source(source["file"], source["sha256"]) if source else None,
         roles=RoleMap(
             Role(

@@ -16,8 +16,8 @@ from konvoy_portspec.diff_format import (
     MARKERS,
     diff_to_dict,
     format_diff,
-    iptables_rule,
 )
+from konvoy_portspec.exporters import export
 from konvoy_portspec.model import Role, Rule, Spec
 from konvoy_portspec.specio import load_file
 
@@ -246,7 +246,7 @@ def test_firewall_opens_the_new_release_ports(release_diff):
     worker = [ln for ln in sections["worker"] if ln.startswith("iptables")]
     assert worker == [
         f"iptables -A INPUT -p tcp -m tcp --dport {port} -m comment "
-        f'--comment "konvoy-portspec: {name}" -j ACCEPT'
+        f'--comment "konvoy-portspec worker: {name}" -j ACCEPT'
         for port, name in [
             (1338, "Containerd"),
             (9100, "prometheus node-exporter"),
@@ -287,14 +287,37 @@ def test_firewall_no_changes_and_notes_only():
     assert "# no firewall changes" in format_diff(diff(old, new), "firewall")
 
 
-def test_iptables_rule_quotes_and_port_less_rules():
-    rule = Rule.single(53, "udp", 'dns "core" $x')
-    assert iptables_rule(rule, "-A") == (
-        "iptables -A INPUT -p udp -m udp --dport 53 -m comment "
-        '--comment "konvoy-portspec: dns \\"core\\" \\$x" -j ACCEPT'
+def test_firewall_view_deletes_exactly_what_export_installed():
+    # A rule installed from the old release's export is removed by the upgrade's "-D".
+    installed = set(export(k.load("v2.1"), "iptables", role="worker").splitlines())
+    view = format_diff(diff(k.load("v2.1"), k.load("v2.0")), "firewall")
+    deletes = [line for line in view.splitlines() if line.startswith("iptables -D")]
+    assert len(deletes) == 5
+    for line in deletes:
+        if " worker: " in line:
+            assert line.replace(" -D ", " -A ", 1) in installed
+
+
+def test_firewall_view_never_accepts_more_than_a_port():
+    old = Spec("a", [Role("w", "W", (Rule.single(22, component="ssh"),))])
+    new = Spec(
+        "b",
+        [
+            Role(
+                "w",
+                "W",
+                (
+                    Rule.single(22, component="ssh"),
+                    Rule(None, None, "any", "IP-in-IP"),
+                    Rule(None, None, "tcp", "something"),
+                    Rule(None, None, "ipip", "calico"),
+                ),
+            )
+        ],
     )
-    icmp = Rule(None, None, "icmp", "ICMP")
-    assert iptables_rule(icmp, "-D") == (
-        'iptables -D INPUT -p icmp -m comment --comment "konvoy-portspec: ICMP" -j ACCEPT'
-    )
-    assert "--dport 30000:32767" in iptables_rule(Rule(30000, 32767, "tcp", "NodePorts"))
+    lines = format_diff(diff(old, new), "firewall").splitlines()
+    rules = [line for line in lines if line.startswith("iptables")]
+    assert rules == [
+        'iptables -A INPUT -p 4 -m comment --comment "konvoy-portspec w: calico" -j ACCEPT'
+    ]
+    assert sum(line.startswith("# not an iptables port rule") for line in lines) == 2

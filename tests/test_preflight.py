@@ -191,7 +191,7 @@ def test_cli_free_ports_exit_0(tmp_path, capsys):
 
 def test_cli_usage_errors(capsys):
     assert run(["preflight", "v2.1", "--host", "localhost"]) == 2
-    assert run(["preflight", "v2.1", "--role", "db"]) == 2
+    assert run(["preflight", "v2.1", "--role", "db"]) == 3  # unknown role
     assert run(["preflight", "v2.1", "--host", "192.0.2.1"]) == 3
     assert "not an address of this host" in capsys.readouterr().err
 

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..errors import EXIT_INPUT, EXIT_USAGE, PortSpecError
+from ..errors import EXIT_INPUT, EXIT_PIPE, EXIT_USAGE, PortSpecError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,12 +40,25 @@ exit codes:
   1  the command found something: changes (diff --exit-code/--fail-on), drift (check,
      check-rules), rule violations (validate), busy ports (preflight), failed pages (scan)
   2  usage error: unknown option, missing argument
-  3  input error: unreadable or unparseable file, no port table, unknown release
+  3  input error: unreadable or unparseable file, no port table, unknown release or role
   4  output error: the output file could not be written (nothing partial is left)
+  141  the output pipe was closed early (as a process ended by SIGPIPE)
 """
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
+def _terminal_width() -> int:
+    """What ``shutil.get_terminal_size`` would say, without importing shutil."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns
+    except (OSError, ValueError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
     """argparse's formatter without its ``import shutil`` (only for the terminal width).
 
     argparse builds a formatter for every ``add_argument`` call, so the stock one costs
@@ -59,13 +72,11 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         max_help_position: int = 24,
         width: int | None = None,
     ) -> None:
-        if width is None:
-            try:
-                width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
-            except (ValueError, OSError):
-                width = 80
-            width -= 2
-        super().__init__(prog, indent_increment, max_help_position, width)
+        super().__init__(prog, indent_increment, max_help_position, width or _terminal_width() - 2)
+
+
+class _TopFormatter(_Formatter, argparse.RawDescriptionHelpFormatter):
+    """The top-level help keeps the exit-code table in its epilog as written."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,7 +97,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="portspec",
         description="Konvoy port documentation as a versioned spec: extract, diff, render, check.",
         epilog=EXIT_CODES,
-        formatter_class=_Formatter,
+        formatter_class=_TopFormatter,
     )
     from .. import __version__
 
@@ -118,9 +129,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        # The reader went away (``portspec show v2.1 | head``): not an error of ours.
+        # The reader went away (``portspec show v2.1 | head``): stop quietly, with the
+        # status of a process ended by SIGPIPE, as `cat` would, so `set -o pipefail`
+        # does not mistake a cut-short check for a passed one.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_PIPE
     except UnicodeDecodeError as exc:
         print(f"portspec: error: not UTF-8 text: {exc.reason}", file=sys.stderr)
         return EXIT_INPUT

@@ -41,7 +41,7 @@ def load_spec(arg: str, *, label: str | None = None, release: str | None = None)
     from ..releases import looks_like_release
 
     try:
-        if looks_like_release(arg) and not os.path.exists(arg):
+        if looks_like_release(arg) and not os.path.isfile(arg):
             from ..bundled import load
 
             return load(arg)
@@ -49,7 +49,7 @@ def load_spec(arg: str, *, label: str | None = None, release: str | None = None)
             from ..specio import load_file
 
             return load_file(arg)
-        if not os.path.exists(arg) and ":" in arg:
+        if not os.path.isfile(arg) and ":" in arg:
             from ..gitsource import read_git_page
 
             return read_git_page(arg, release=release)

@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def release_for(spec_release: str | None, path: str) -> str:
     """The release a checked input is about: its own, else a vX.Y folder in its path."""
-    from ..errors import EXIT_USAGE, PortSpecError
+    from ..errors import UsageError
 
     if spec_release and spec_release != "unknown":
         return spec_release
@@ -40,21 +40,19 @@ def release_for(spec_release: str | None, path: str) -> str:
     found = release_from({}, path)
     if found:
         return found
-    error = PortSpecError(
+    raise UsageError(
         "cannot tell which release this is about (no `release:` front matter and no vX.Y "
         "folder in its path); name one with --against",
         path=path,
     )
-    error.exit_code = EXIT_USAGE
-    raise error
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import EXIT_FINDINGS, EXIT_OK, PortSpecError
+    from ..errors import EXIT_FINDINGS, EXIT_OK, UsageError
     from ..releases import looks_like_release
 
-    if looks_like_release(args.doc) and not os.path.exists(args.doc):
-        raise PortSpecError(f"{args.doc!r} is a release name; check takes a page (DOC)")
+    if looks_like_release(args.doc) and not os.path.isfile(args.doc):
+        raise UsageError(f"{args.doc!r} is a release name; check takes a page (DOC)")
     page = load_spec(args.doc, label="page")
     against = args.against or release_for(page.release, args.doc)
     spec = load_spec(against, label="--against" if args.against else "the page's release")

@@ -71,7 +71,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from ..changes import diff
     from ..diff_format import format_diff
-    from ..errors import EXIT_FINDINGS, EXIT_OK, PortSpecError
+    from ..errors import EXIT_FINDINGS, EXIT_OK, UnknownRoleError
     from ..model import Spec
     from ._common import use_color
 
@@ -81,9 +81,7 @@ def run(args: argparse.Namespace) -> int:
         known = list(new.roles) + [r for r in old.roles if r not in new.roles]
         missing = [r for r in args.role if r not in known]
         if missing:
-            raise PortSpecError(
-                f"no role {missing[0]!r} on either side; roles: {', '.join(known) or 'none'}"
-            )
+            raise UnknownRoleError(missing[0], known, "on either side")
 
         def restrict(spec: Spec) -> Spec:
             return spec.with_roles(r for r in spec.roles.ordered if r.id in args.role)

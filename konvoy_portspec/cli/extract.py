@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from ..specio import dumps
 
-    if not os.path.exists(args.page) and ":" in args.page:
+    if not os.path.isfile(args.page) and ":" in args.page:
         from ..gitsource import read_git_page
 
         spec = read_git_page(args.page, release=args.release)

@@ -11,8 +11,8 @@ def _port(text: str) -> int:
         port = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port out of range 0-65535: {port}")
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range 1-65535: {port}")
     return port
 
 
@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from .. import bundled
-    from ..errors import PortSpecError
+    from ..errors import UnknownRoleError
     from ..history import bundled_history, filter_entries
     from ._common import emit
 
@@ -46,9 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.role is not None:
         roles = {e.role for e in entries}
         if args.role not in roles:
-            raise PortSpecError(
-                f"no role {args.role!r} in any release; roles: {', '.join(sorted(roles))}"
-            )
+            raise UnknownRoleError(args.role, sorted(roles), "in any release")
     entries = filter_entries(entries, port=args.port, component=args.component, role=args.role)
     if args.format == "json":
         import json

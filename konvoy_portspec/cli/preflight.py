@@ -34,24 +34,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     import ipaddress
 
-    from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, PortSpecError
+    from ..errors import EXIT_FINDINGS, EXIT_OK, UsageError
     from ..preflight import FORMATTERS, preflight
 
     try:
         ipaddress.ip_address(args.host)
     except ValueError:
-        error = PortSpecError(f"--host {args.host!r} is not an IP address")
-        error.exit_code = EXIT_USAGE
-        raise error from None
+        raise UsageError(f"--host {args.host!r} is not an IP address") from None
     spec = load_spec(args.release)
-    if args.role:
-        missing = [r for r in args.role if r not in spec.roles]
-        if missing:
-            error = PortSpecError(
-                f"no role {missing[0]!r} in {spec.release}; roles: {', '.join(spec.roles)}"
-            )
-            error.exit_code = EXIT_USAGE
-            raise error
-    result = preflight(spec, args.role, args.host)
+    roles = list(spec.select(args.role).roles) if args.role else None
+    result = preflight(spec, roles, args.host)
     emit(FORMATTERS[args.format](result), args.output)
     return EXIT_FINDINGS if result else EXIT_OK

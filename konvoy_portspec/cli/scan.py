@@ -71,12 +71,11 @@ def format_text(result: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+    from ..errors import EXIT_FINDINGS, EXIT_OK, UsageError
     from ..scan import result_to_dict, scan_tree
 
     if args.jobs is not None and args.jobs < 1:
-        print("portspec scan: error: --jobs must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--jobs must be at least 1")
     result = scan_tree(args.directory, jobs=args.jobs, progress=_progress_bar())
     if args.format == "json":
         import json

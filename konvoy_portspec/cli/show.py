@@ -29,16 +29,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import PortSpecError
-
     spec = load_spec(args.release)
     if args.role:
-        missing = [r for r in args.role if r not in spec.roles]
-        if missing:
-            raise PortSpecError(
-                f"no role {missing[0]!r} in {spec.release}; roles: {', '.join(spec.roles)}"
-            )
-        spec = spec.with_roles(spec.roles[r] for r in args.role)
+        spec = spec.select(args.role)
     if args.format == "json":
         from ..specio import dumps
 

@@ -77,7 +77,7 @@ def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:
     from ._common import load_spec
 
     spec = load_spec(arg)
-    label = spec.release if looks_like_release(arg) and not os.path.exists(arg) else arg
+    label = spec.release if looks_like_release(arg) and not os.path.isfile(arg) else arg
     return label, spec.release, validate(spec, policy)
 
 

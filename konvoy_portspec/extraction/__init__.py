@@ -69,14 +69,15 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         if fence == "---":
             import yaml
 
-            # libyaml's loader when the wheel has it: front matter is parsed on every
-            # page a scan reads, and the pure-Python loader dominates small pages.
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            # The base loader keeps every scalar a string, so `version: 1.10` stays
+            # "1.10" (a typed loader reads the float 1.1); libyaml's when available,
+            # since front matter is parsed on every page a scan reads.
+            loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
             data = yaml.load(body, Loader=loader)
         else:
             import tomllib
 
-            data = tomllib.loads(body)
+            data = _numbers_as_written(tomllib.loads(body), body)
     except Exception:  # malformed front matter is not fatal: the tables are what matter
         data = {}
     if not isinstance(data, dict):
@@ -85,12 +86,21 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return data, blanked
 
 
+def _numbers_as_written(data: dict[str, Any], body: str) -> dict[str, Any]:
+    """Top-level TOML numbers as their source text: ``version = 1.10`` is "1.10"."""
+    for key, value in data.items():
+        if type(value) in (int, float):
+            match = re.search(rf"^\s*{re.escape(key)}\s*=\s*([^\s#]+)", body, re.MULTILINE)
+            data[key] = match.group(1) if match else str(value)
+    return data
+
+
 def release_from(meta: dict[str, Any], path: str | None) -> str | None:
     """The release a page names: a front matter key, else a ``vX.Y``/``X.Y`` folder."""
     for key in _RELEASE_KEYS:
         value = meta.get(key)
-        if isinstance(value, (str, int, float)) and str(value).strip():
-            return normalize(str(value))
+        if isinstance(value, str) and value.strip():
+            return normalize(value)
     if path:
         parts = os.path.normpath(os.path.abspath(path)).split(os.sep)
         for part in reversed(parts[:-1]):
