@@ -27,6 +27,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from .extraction.cells import collapse
 from .model import PORT_PROTOCOLS, Role, RoleMap, Rule, Source, Spec
 from .validation import INVARIANTS, PORTLESS_PROTOCOLS, Policy, default_policy
 
@@ -116,8 +117,9 @@ _PORTLESS_WORDS = ("N/A", "n/a", "none", "-", "not applicable")
 
 
 def normalize(text: str) -> str:
-    """Text as the extractor leaves a cell: whitespace runs collapsed, ends stripped."""
-    return " ".join(text.split())
+    """Text as the extractor leaves a cell: whitespace runs collapsed, ends stripped,
+    invisible characters (zero-width spaces, soft hyphens) dropped."""
+    return collapse(text)
 
 
 _ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs"))

@@ -288,7 +288,9 @@ def test_check_rules_usage_errors(tmp_path, corpus, capsys):
     path.write_text("iptables -A INPUT -p tcp --dport 22 -j ACCEPT\n", "utf-8")
     assert run(["check-rules", str(path)]) == 2
     assert "--against" in capsys.readouterr().err
-    assert run(["check-rules", str(path), "--against", "v2.1", "--role", "db"]) == 3  # unknown role, like unknown release
+    assert (
+        run(["check-rules", str(path), "--against", "v2.1", "--role", "db"]) == 3
+    )  # unknown role, like unknown release
     assert run(["check-rules", str(tmp_path / "missing"), "--against", "v2.1"]) == 3
     assert run(["check-rules", str(tmp_path), "--against", "v2.1"]) == 3
 

@@ -295,7 +295,8 @@ def test_per_protocol_port_columns_and_per_item_protocols():
         ("22", "tcp", "misc"),
         ("53", "udp", "misc"),
     ]
-    assert rules[3].extras == {"port_remark": "typha"}
+    assert rules[3].extras == {}  # a remark belongs to its own list item
+    assert rules[4].extras == {"port_remark": "typha"}
 
 
 def test_protocol_label_before_the_port():

@@ -4,9 +4,9 @@ Each page in ``tests/fixtures/styles/`` is self-written in the manner of one pro
 port docs (Kubernetes, kubespray, k3s, RKE2, Rancher, Talos, EKS Anywhere, k0s,
 OpenShift) or of one docs toolchain (Hugo, Docusaurus/MDX, MkDocs, Sphinx,
 Asciidoctor). ``PAGES`` holds what a careful human reads off each page: the roles in
-order (id and title) and every rule of each role. Tests compare the extractor with it;
-where the extractor is known to fall short, the case is an ``xfail(strict=True)`` whose
-reason names the cause, so a fix shows up as an unexpected pass.
+order (id and title) and every rule of each role. Tests compare the extractor with it.
+The shapes these pages first caught the extractor getting wrong are kept below as the
+smallest pages that show them, each named by what went wrong.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Page:
     decoys: frozenset[int] = field(default_factory=frozenset)
 
 
-# Reasons for the known shortfalls (see the report in the test ids / xfail reasons).
+# What the regression cases below once got wrong (the cases name these).
 CAPTION_NUMBER = (
     "generated caption numbers ('Table 1.', Sphinx numfig 'Table 1 ') stay in the title "
     "(and in the role id of unknown roles): html_reader._caption keeps the whole caption text"
@@ -821,35 +821,8 @@ PAGES["network-access.md"] = Page(
 )
 
 
-# --- known shortfalls: (page, "roles" | role id) -> reason -------------------------
-
-XFAIL: dict[tuple[str, str], str] = {
-    ("openshift-asciidoc.html", "roles"): CAPTION_NUMBER,
-    (
-        "openshift-asciidoc.html",
-        "ports-used-for-all-machine-to-all-machine-communications",
-    ): CAPTION_NUMBER,
-    ("sphinx-rtd.html", "roles"): CAPTION_NUMBER,
-    ("docusaurus-rendered.html", "roles"): ZWSP,
-    ("k0s-mkdocs.html", "required-ports-and-protocols"): VRRP_PORT,
-    ("rancher-requirements.md", "inbound-rules-for-rancher-nodes"): LIST_IN_CELL,
-    ("rke2-cilium.md", "roles"): ICMP_TYPE,
-    ("rke2-cilium.md", "control-plane"): ICMP_TYPE,
-    ("section-rows.md", "roles"): SECTION_ROW_MD,
-    ("section-rows.md", "control-plane"): SECTION_ROW_MD,
-    ("section-rows.md", "worker"): SECTION_ROW_MD,
-    ("two-header-rows.md", "roles"): f"{TFOOT}; {CAPTION_ROW}",
-    ("two-header-rows.md", "worker"): CAPTION_ROW,
-    ("tight-wrappers.md", "control-plane"): TIGHT_WRAPPER,
-    ("tight-wrappers.md", "worker"): TIGHT_WRAPPER,
-    ("tricky-cells.md", "control-plane"): f"{PER_ITEM_REMARK}; {PROTO_IN_REMARK}",
-}
-
-
 def _case(page: str, what: str) -> Any:
-    reason = XFAIL.get((page, what))
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(page, what, marks=marks, id=f"{page}::{what}")
+    return pytest.param(page, what, id=f"{page}::{what}")
 
 
 @cache
@@ -892,7 +865,7 @@ def test_tables_in_code_comments_and_scripts_are_not_read(page: str) -> None:
     assert not ports & PAGES[page].decoys
 
 
-# --- the shortfalls, each as the smallest page that shows it ---------------------------
+# --- regressions, each as the smallest page that shows it ---------------------------
 
 
 def _rules_of(page: str) -> list[Row]:
@@ -959,13 +932,11 @@ MINIMAL_RULES = [
 @pytest.mark.parametrize(
     ("page", "expected"),
     [
-        pytest.param(
-            page, expected, marks=pytest.mark.xfail(strict=True, reason=reason), id=f"rule{i}"
-        )
+        pytest.param(page, expected, id=f"rule{i}-{reason.split(':')[0][:40]}")
         for i, (page, expected, reason) in enumerate(MINIMAL_RULES)
     ],
 )
-def test_minimal_rule_shortfalls(page: str, expected: list[Row]) -> None:
+def test_minimal_rule_regressions(page: str, expected: list[Row]) -> None:
     assert _rules_of(page) == expected
 
 
@@ -1004,18 +975,21 @@ MINIMAL_TITLES = [
 @pytest.mark.parametrize(
     ("page", "expected"),
     [
-        pytest.param(
-            page, expected, marks=pytest.mark.xfail(strict=True, reason=reason), id=f"title{i}"
-        )
+        pytest.param(page, expected, id=f"title{i}-{reason.split(':')[0][:40]}")
         for i, (page, expected, reason) in enumerate(MINIMAL_TITLES)
     ],
 )
-def test_minimal_title_shortfalls(page: str, expected: list[tuple[str, str]]) -> None:
+def test_minimal_title_regressions(page: str, expected: list[tuple[str, str]]) -> None:
     assert _titles_of(page) == expected
 
 
-def test_error_pages_still_name_the_file_and_line() -> None:
-    # Until the ICMP type/code shortfall is fixed, the error must at least be a clean one.
-    with pytest.raises(ExtractError) as info:
-        extract_file(STYLES / "rke2-cilium.md")
-    assert info.value.line == 6
+def test_a_bad_port_in_a_styled_page_names_file_and_line(tmp_path: Path) -> None:
+    page = tmp_path / "rke2.md"
+    text = (STYLES / "rke2-cilium.md").read_text("utf-8")
+    lines = text.splitlines()
+    row = next(i for i, line in enumerate(lines) if "| 8472 |" in line)
+    lines[row] = lines[row].replace("8472", "84720")
+    page.write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(ExtractError, match="port 84720 out of range") as info:
+        extract_file(page)
+    assert (info.value.path, info.value.line) == (str(page), row + 1)

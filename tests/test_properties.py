@@ -21,7 +21,15 @@ from konvoy_portspec.extraction import extract, extract_text
 from konvoy_portspec.model import Role, RoleMap, Rule, Spec
 from konvoy_portspec.render import render_html, render_markdown
 from konvoy_portspec.specio import dumps, loads
-from konvoy_portspec.testing import FAULT_KINDS, TRICKY_TEXT, faults, inject, rules, specs
+from konvoy_portspec.testing import (
+    FAULT_KINDS,
+    TRICKY_TEXT,
+    faults,
+    inject,
+    normalize,
+    rules,
+    specs,
+)
 from konvoy_portspec.validation import validate, validate_data
 
 # --- what render -> extract cannot keep, by design -----------------------------------
@@ -339,7 +347,7 @@ _DANGEROUS = st.sampled_from(
     _DANGEROUS, st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=10)
 )
 def test_markup_in_notes_comes_out_as_text(danger: str, tail: str) -> None:
-    notes = " ".join(f"{danger} {tail}".split())
+    notes = normalize(f"{danger} {tail}")
     assume(not _FOOTNOTE_MARK.search(notes))
     spec = _one_rule(Rule(10250, 10250, "tcp", "kubelet", notes))
     markdown = render_markdown(spec)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..errors import ExtractError
-from ..model import Role, Rule
+from ..model import PORT_PROTOCOLS, Role, Rule
 from . import cells
 from .events import Event, Heading, Paragraph, Table
 
@@ -19,9 +19,9 @@ def _title_for(table: Table, stack: list[Heading], previous: Event | None) -> st
     plane; without such a heading, the nearest heading is used.
     """
     if table.caption:
-        return table.caption
+        return cells.strip_caption_number(table.caption)
     if isinstance(previous, Paragraph) and previous.caption:
-        return cells.clean_title(previous.text.strip("*_ "))
+        return cells.strip_caption_number(cells.clean_title(previous.text.strip("*_ ")))
     for heading in reversed(stack):
         if cells.known_role(heading.text):
             return heading.text
@@ -79,7 +79,6 @@ def _port_sources(values: dict[str, str]) -> list[tuple[cells.PortCell, tuple[st
 
 def _row_rules(fields: list[str], row: list[str]) -> list[Rule]:
     values = {f: (row[i] if i < len(row) else "") for i, f in enumerate(fields)}
-    sources = _port_sources(values)
     extra: dict[str, str] = {}
     column_protocols: tuple[str, ...] = ()
     if values.get(cells.PROTOCOL):
@@ -89,29 +88,37 @@ def _row_rules(fields: list[str], row: list[str]) -> list[Rule]:
     for name, value in values.items():
         if value and name not in _MODEL_FIELDS and not name.startswith(cells.PORT + ":"):
             extra[name] = value
-    remarks = "; ".join(cell.remark for cell, _ in sources if cell.remark)
-    if remarks:
-        extra["port_remark"] = remarks
     component = cells.clean_text(values.get(cells.COMPONENT, ""))
     notes = cells.clean_text(values.get(cells.NOTES, ""))
+    if column_protocols and not set(column_protocols) & set(PORT_PROTOCOLS):
+        # ICMP "8/0", VRRP "112": the port column holds a type or a protocol number,
+        # never a port; keep it as written.
+        port_text = cells.collapse(values.get(cells.PORT, ""))
+        if port_text:
+            extra["port"] = port_text
+        kept = tuple(sorted(extra.items()))
+        return [Rule(None, None, p, component, notes, kept) for p in column_protocols]
+    sources = _port_sources(values)
     rules: list[Rule] = []
     any_protocol = values.get(cells.PROTOCOL, "").strip().casefold() in ("any", "all")
     for cell, header_protocols in sources:
         fallback = header_protocols or column_protocols
         if not cell.has_ports and any_protocol:
             fallback = ("any",)  # "any" without a port is one rule, not tcp + udp
-        for start_port, end_port, protocols in cell.entries or ((None, None, ()),):
+        for start_port, end_port, protocols, remark in cell.entries or ((None, None, (), ""),):
+            own = dict(extra)
+            if remark:
+                own["port_remark"] = remark
             if start_port is None:
-                port_less = dict(extra)
                 if cell.raw:
-                    port_less["port"] = cell.raw
-                kept = tuple(sorted(port_less.items()))
+                    own["port"] = cell.raw
+                kept = tuple(sorted(own.items()))
                 rules += [
                     Rule(None, None, p, component, notes, kept)
                     for p in protocols or fallback or ("any",)
                 ]
             else:
-                kept = tuple(sorted(extra.items()))
+                kept = tuple(sorted(own.items()))
                 rules += [
                     Rule(start_port, end_port, p, component, notes, kept)
                     for p in protocols or fallback or ("tcp",)
@@ -129,17 +136,39 @@ _MODEL_FIELDS = (
 )
 
 
+def _not_a_port(text: str) -> bool:
+    """Text a port cell could not hold ("N/A" and "ICMP" can be port cells)."""
+    try:
+        cells.parse_port_cell(text)
+    except ExtractError:
+        return True
+    return False
+
+
 def _section_title(row: list[str]) -> str | None:
-    """A row whose cells all hold the same text (a spanning cell) titles the rows below."""
+    """A row that titles the rows below it: one cell spanning the table (HTML colspan
+    repeats its text in every column), or, in a pipe table, a first cell naming a role
+    with the other cells empty (``| **Worker nodes** | | |``)."""
+    if len(row) < 2:
+        return None
     texts = {c for c in row if c}
-    if len(texts) == 1 and len(row) > 1 and all(row):
-        (text,) = texts
-        try:
-            if cells.parse_port_cell(text).has_ports:
-                return None
-        except ExtractError:
-            return text
+    if len(texts) != 1:
+        return None
+    (text,) = texts
+    spanning = all(row)
+    named = bool(row[0]) and not any(row[1:]) and cells.known_role(text) is not None
+    if (spanning or named) and _not_a_port(text):
+        return text
     return None
+
+
+def _split_header(table: Table) -> tuple[str, list[list[str]]]:
+    """A header row spanning the whole table (``<th colspan=4>Worker nodes</th>`` above
+    the column names) is the table's title, not part of the column names."""
+    caption, header = "", table.header
+    if len(header) > 1 and _section_title(header[0]) is not None and all(header[0]):
+        caption, header = header[0][0], header[1:]
+    return caption, header
 
 
 def build_roles(events: Iterable[Event]) -> list[Role]:
@@ -164,10 +193,12 @@ def build_roles(events: Iterable[Event]) -> list[Role]:
                 stack.pop()
             stack.append(event)
         elif isinstance(event, Table) and is_port_table(event):
-            fields = _columns(event.header)
-            title = _title_for(event, stack, previous)
+            spanning_title, header = _split_header(event)
+            fields = _columns(header)
+            title = spanning_title or _title_for(event, stack, previous)
             pending: list[Rule] = []
-            header_texts = [[cells.header_key(c) for c in r] for r in event.header]
+            sectioned = False
+            header_texts = [[cells.header_key(c) for c in r] for r in header]
             for row, line in zip(event.rows, event.row_lines, strict=False):
                 if not any(row) or [cells.header_key(c) for c in row] in header_texts:
                     continue
@@ -176,12 +207,15 @@ def build_roles(events: Iterable[Event]) -> list[Role]:
                     if pending:
                         add(title, pending)
                         pending = []
+                    sectioned = True
                     title = cells.clean_title(section)
                     continue
                 try:
                     pending.extend(_row_rules(fields, row))
                 except ExtractError as exc:
                     raise exc.with_location(line=line) from None
-            add(title, pending)
+            # An empty table is an empty role; a trailing footnote row titles nothing.
+            if pending or not sectioned:
+                add(title, pending)
         previous = event
     return [Role(rid, titles[rid], tuple(rules[rid])) for rid in order]

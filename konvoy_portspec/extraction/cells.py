@@ -59,35 +59,44 @@ _RANGE = re.compile(r"(\d+)[-:](\d+)")
 _WS = re.compile(r"\s+")
 
 
+#: Invisible characters that docs toolchains put in headings and cells (Docusaurus puts a
+#: zero-width space in its heading anchors); ``str.split`` does not count them as space.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
 def collapse(text: str) -> str:
     """Whitespace (tabs, newlines, no-break spaces) collapsed to single spaces."""
-    return " ".join(text.split())
+    return " ".join(text.translate(_INVISIBLE).split())
 
 
-Entry = tuple[int | None, int | None, tuple[str, ...]]
+#: One item of a port cell: first and last port (``None`` for a port-less item such as
+#: ``ICMP``), the protocols named for it, and its remark (``2379 (client)``).
+Entry = tuple[int | None, int | None, tuple[str, ...], str]
 
 
 @dataclass(frozen=True, slots=True)
 class PortCell:
-    """What one port cell says: its entries (a port range, or ``None`` bounds for a
-    port-less item such as ``ICMP``, each with the protocols named for it) and remarks."""
+    """What one port cell says: its entries (see :data:`Entry`)."""
 
     entries: tuple[Entry, ...]
-    remark: str = ""
     raw: str = ""
 
     @property
     def ranges(self) -> tuple[tuple[int, int], ...]:
-        return tuple((s, e) for s, e, _ in self.entries if s is not None and e is not None)
+        return tuple((s, e) for s, e, _, _ in self.entries if s is not None and e is not None)
 
     @property
     def protocols(self) -> tuple[str, ...]:
         """Every protocol the cell names, in order of appearance."""
-        return tuple(dict.fromkeys(p for _, _, protos in self.entries for p in protos))
+        return tuple(dict.fromkeys(p for _, _, protos, _ in self.entries for p in protos))
+
+    @property
+    def remark(self) -> str:
+        return "; ".join(dict.fromkeys(r for _, _, _, r in self.entries if r))
 
     @property
     def has_ports(self) -> bool:
-        return any(s is not None for s, _, _ in self.entries)
+        return any(s is not None for s, _, _, _ in self.entries)
 
 
 def _protocols_in(text: str) -> tuple[list[str], str]:
@@ -136,18 +145,19 @@ def _split_items(text: str) -> list[str]:
 _ONLY_PROTOCOL_GLUE = re.compile(r"[\s/,&+]|\band\b|\bor\b", re.IGNORECASE)
 
 
-def _parse_item(item: str, raw: str, remarks: list[str]) -> list[Entry]:
+def _parse_item(item: str, raw: str) -> list[Entry]:
     protocols: list[str] = []
+    remarks: list[str] = []
 
     def paren(match: re.Match[str]) -> str:
         inner = match.group(1).strip()
         found, rest = _protocols_in(inner)
-        if found and not _ONLY_PROTOCOL_GLUE.sub("", rest):
-            protocols.extend(p for p in found if p not in protocols)
-        elif re.fullmatch(r"[\d\s,:\-]+", inner) and re.search(r"\d", inner):
+        if re.fullmatch(r"[\d\s,:\-]+", inner) and re.search(r"\d", inner):
             return f" {inner} "  # "(9091, 9092)" is a list of ports, not a remark
-        elif inner:
-            remarks.append(inner)
+        protocols.extend(p for p in found if p not in protocols)
+        rest = collapse(rest).strip(" ,;/&+-")
+        if rest and (not found or _ONLY_PROTOCOL_GLUE.sub("", rest)):
+            remarks.append(rest if found else inner)  # "(UDP, Flannel VXLAN)": both
         return " "
 
     text = _PAREN.sub(paren, item)
@@ -157,8 +167,9 @@ def _parse_item(item: str, raw: str, remarks: list[str]) -> list[Entry]:
     text = re.sub(r"(?<!\d):|:(?!\d)", " ", text)
     text = re.sub(r"(?i)\bports?\b|\brange\b|#", " ", text).strip(" ,;/&+")
     found_protocols = tuple(protocols)
+    remark = "; ".join(remarks)
     if text.casefold() in NO_PORT_WORDS:
-        return [(None, None, found_protocols)]
+        return [(None, None, found_protocols, remark)]
     entries: list[Entry] = []
     for piece in _SPLIT.split(text):
         if not piece:
@@ -167,7 +178,7 @@ def _parse_item(item: str, raw: str, remarks: list[str]) -> list[Entry]:
             raise ExtractError(f"port {piece[:12]}... out of range 1-{MAX_PORT} in cell {raw!r}")
         if _SINGLE.fullmatch(piece):
             port = _check_port(int(piece), raw)
-            entries.append((port, port, found_protocols))
+            entries.append((port, port, found_protocols, remark))
             continue
         match = _RANGE.fullmatch(piece)
         if match:
@@ -175,12 +186,12 @@ def _parse_item(item: str, raw: str, remarks: list[str]) -> list[Entry]:
             end = _check_port(int(match.group(2)), raw)
             if start > end:
                 raise ExtractError(f"reversed port range {start}-{end} in cell {raw!r}")
-            entries.append((start, end, found_protocols))
+            entries.append((start, end, found_protocols, remark))
             continue
         if piece.casefold() in NO_PORT_WORDS and not entries:
             continue
         raise ExtractError(f"not a port: {piece!r} in cell {raw!r}")
-    return entries or [(None, None, found_protocols)]
+    return entries or [(None, None, found_protocols, remark)]
 
 
 _PLAIN = re.compile(r"\s*(\d{1,5})(?:\s*[-\u2013:]\s*(\d{1,5}))?\s*")
@@ -194,7 +205,7 @@ def parse_port_cell(raw: str) -> PortCell:
     names none takes the protocol the other items agree on (``TCP 9091, 9092``).
 
     >>> parse_port_cell("UDP 4789 (default)").entries
-    ((4789, 4789, ('udp',)),)
+    ((4789, 4789, ('udp',), 'default'),)
     """
     shown = collapse(raw)
     plain = _PLAIN.fullmatch(raw)
@@ -203,21 +214,20 @@ def parse_port_cell(raw: str) -> PortCell:
         end = _check_port(int(plain.group(2) or start), shown)
         if start > end:
             raise ExtractError(f"reversed port range {start}-{end} in cell {shown!r}")
-        return PortCell(((start, end, ()),), "", shown)
+        return PortCell(((start, end, (), ""),), shown)
     text = collapse(unicodedata.normalize("NFKC", raw).translate(_DASHES))
     text = _FOOTNOTES.sub("", text.replace("`", ""))
-    remarks: list[str] = []
     entries: list[Entry] = []
     for item in _split_items(text) or [""]:
-        entries.extend(_parse_item(item, shown, remarks))
-    named = {protos for _, _, protos in entries if protos}
+        entries.extend(_parse_item(item, shown))
+    named = {protos for _, _, protos, _ in entries if protos}
     if len(named) == 1:
         (shared,) = named
-        entries = [(s, e, protos or shared) for s, e, protos in entries]
-    if any(s is not None for s, _, _ in entries):
+        entries = [(s, e, protos or shared, r) for s, e, protos, r in entries]
+    if any(s is not None for s, _, _, _ in entries):
         # "22, N/A" is a port list with a filler, not a port-less rule.
         entries = [entry for entry in entries if entry[0] is not None or entry[2]]
-    return PortCell(tuple(entries), "; ".join(remarks), shown)
+    return PortCell(tuple(entries), shown)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -340,6 +350,16 @@ def clean_title(raw: str) -> str:
     text = collapse(raw.replace("\u00b6", " ").replace("\U0001f517", " "))
     text = _ATTRIBUTES.sub("", text)
     return text.rstrip("#: ").strip()
+
+
+_CAPTION_NUMBER = re.compile(r"^(?:table|tab\.|figure|fig\.)\s*\d+(?:[.:-]\d+)*[.:]?\s+", re.I)
+
+
+def strip_caption_number(caption: str) -> str:
+    """``Table 1. Master nodes`` -> ``Master nodes``: numbers that Sphinx (numfig) and
+    Asciidoctor generate would otherwise change the title, and so the role id, whenever
+    a table is added above."""
+    return _CAPTION_NUMBER.sub("", caption) or caption
 
 
 @functools.lru_cache(maxsize=4096)

@@ -6,7 +6,7 @@ logic that decides which role a table belongs to is written once (in ``build``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(slots=True)
@@ -35,7 +35,6 @@ class Table:
     row_lines: list[int]
     line: int
     caption: str = ""
-    header_lines: list[int] = field(default_factory=list)
 
 
 Event = Heading | Paragraph | Table

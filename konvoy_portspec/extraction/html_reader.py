@@ -148,7 +148,6 @@ def read_html(html: str, line_offset: int = 0) -> list[Event]:
                     header=grid[:header_rows],
                     rows=grid[header_rows:],
                     row_lines=[n + line_offset for n in lines[header_rows:]],
-                    header_lines=[n + line_offset for n in lines[:header_rows]],
                     line=line,
                     caption=_caption(tag),
                 )

@@ -21,7 +21,8 @@ from .html_reader import read_html
 _TABLE_OPEN = re.compile(r"<table\b", re.IGNORECASE)
 _TABLE_CLOSE = re.compile(r"</table\s*>", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+#: Inline HTML that separates words: ``<br>``, and list or block tags inside a cell.
+_BREAKING = re.compile(r"</?(?:br|li|ul|ol|p|div|dd|dt|hr|tr|td|th)\b[^>]*>", re.IGNORECASE)
 _EMPHASIS_OPEN = {"em_open", "strong_open"}
 
 
@@ -52,7 +53,8 @@ def _inline(token: Token) -> list[Token]:
 
 
 def inline_text(token: Token) -> str:
-    """Plain text of an inline token: markup dropped, code kept, ``<br>`` as a space."""
+    """Plain text of an inline token: markup dropped, code kept, ``<br>`` (and list
+    items inside a cell) as a space."""
     parts: list[str] = []
     for child in _inline(token):
         kind = child.type
@@ -61,7 +63,7 @@ def inline_text(token: Token) -> str:
         elif kind in ("softbreak", "hardbreak"):
             parts.append(" ")
         elif kind == "html_inline":
-            if _BR.match(child.content):
+            if _BREAKING.match(child.content):
                 parts.append(" ")
         elif kind == "image":
             parts.append(child.content)
@@ -94,11 +96,16 @@ def _table_balance(text: str) -> int:
     return len(_TABLE_OPEN.findall(text)) - len(_TABLE_CLOSE.findall(text))
 
 
-def _read_table(tokens: Sequence[Token], start: int) -> tuple[Table, int]:
+def _read_table(tokens: Sequence[Token], start: int, lines: list[str]) -> tuple[Table, int]:
+    """A pipe table's rows, without lines that hold no ``|`` at all.
+
+    GFM lets a pipe-less line continue a table as a one-cell row, but in docs such a
+    line right under a table is something else: a shortcode's closing ``{{< /table >}}``,
+    an admonition's ``:::``, a footnote (``† default range``).
+    """
     header: list[list[str]] = []
     rows: list[list[str]] = []
     row_lines: list[int] = []
-    header_lines: list[int] = []
     in_head = False
     row: list[str] = []
     line = (tokens[start].map or (0, 0))[0] + 1
@@ -115,10 +122,13 @@ def _read_table(tokens: Sequence[Token], start: int) -> tuple[Table, int]:
         elif tok.type == "inline":
             row.append(inline_text(tok))
         elif tok.type == "tr_close":
-            (header if in_head else rows).append(row)
-            (header_lines if in_head else row_lines).append(row_line)
+            if in_head:
+                header.append(row)
+            elif row_line > len(lines) or "|" in lines[row_line - 1]:
+                rows.append(row)
+                row_lines.append(row_line)
         i += 1
-    return Table(header, rows, row_lines, line, header_lines=header_lines), i
+    return Table(header, rows, row_lines, line), i
 
 
 def read_markdown(text: str) -> list[Event]:
@@ -156,7 +166,7 @@ def read_markdown(text: str) -> list[Event]:
             i += 3
             continue
         if kind == "table_open":
-            table, i = _read_table(tokens, i)
+            table, i = _read_table(tokens, i, lines)
             events.append(table)
         elif kind == "html_block" and tok.map is not None:
             first, end = tok.map
