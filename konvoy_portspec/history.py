@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .changes import KINDS, MOVED, Change, diff
+from .changes import MOVED, Change, diff
 from .model import Rule, Spec
 
 # typing costs the CLI ~4 ms to import; annotations are strings here anyway.
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 PRESENT = "present"
 #: What a history entry can say: present since the first release, or a diff kind.
-ENTRY_KINDS = (PRESENT, *KINDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -329,6 +329,8 @@ def preflight(
             if key in busy_keys:
                 continue
             err = probe_bind(key[0], host, key[1])
+            # Any other failure (EACCES below 1024 when not root) tells nothing the
+            # socket tables of step 1 have not already said.
             if err == errno.EADDRINUSE:
                 busy_keys[key] = "bind: address already in use"
             elif err == errno.EADDRNOTAVAIL:

@@ -8,6 +8,7 @@ spec (a tested round trip), so every cell is escaped for its format: notes that 
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable, Sequence
 
 from .model import Role, Rule, Spec
@@ -54,7 +55,14 @@ def render_markdown(
     """A ports page in markdown: front matter with the release, a pipe table per role."""
     out: list[str] = []
     if front_matter:
-        out += ["---", f"product: {spec.product}", f"release: {spec.release}", "---", ""]
+        # JSON strings are valid YAML scalars: quoted, any release or product name reads back.
+        out += [
+            "---",
+            f"product: {json.dumps(spec.product)}",
+            f"release: {json.dumps(spec.release)}",
+            "---",
+            "",
+        ]
     for role in _roles(spec, roles):
         out.append(f"{'#' * heading_level} {escape_markdown(role.title)}")
         out.append("")
