@@ -20,6 +20,8 @@ from .html_reader import read_html
 
 _TABLE_OPEN = re.compile(r"<table\b", re.IGNORECASE)
 _TABLE_CLOSE = re.compile(r"</table\s*>", re.IGNORECASE)
+#: Tags the HTML reader turns into events; a block without any is not worth parsing.
+_EVENT_TAGS = re.compile(r"<(?:table|h[1-6]|p|figcaption)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 #: Inline HTML that separates words: ``<br>``, and list or block tags inside a cell.
 _BREAKING = re.compile(r"</?(?:br|li|ul|ol|p|div|dd|dt|hr|tr|td|th)\b[^>]*>", re.IGNORECASE)
@@ -178,6 +180,7 @@ def read_markdown(text: str) -> list[Event]:
                     end += 1
                 chunk = "\n".join(lines[first:end])
                 skip_before = end
-            events.extend(read_html(chunk, line_offset=first))
+            if _EVENT_TAGS.search(chunk):  # most HTML blocks (divs, images) hold none
+                events.extend(read_html(chunk, line_offset=first))
         i += 1
     return events
