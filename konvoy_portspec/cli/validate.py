@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from ._common import add_output, emit
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` stays off the CLI's start path (every --help builds this)
+    from typing import Any
 
 FORMATS = ("text", "json")
 
