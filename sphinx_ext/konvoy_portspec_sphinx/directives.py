@@ -89,14 +89,18 @@ class PortsDirective(SphinxDirective):
                 classes=self.options.get("class", []),
             )
         except PortSpecError as exc:
-            logger.warning(
-                f"konvoy-ports: {exc}",
-                location=self.get_location(),
-                type=WARNING_TYPE,
-                subtype="directive",
-            )
-            return []
+            return self._warn(exc)
         return self._finish(result)
+
+    def _warn(self, exc: PortSpecError) -> list[nodes.Node]:
+        """Bad input is a warning at the directive's ``file:line`` (fatal with ``-W``)."""
+        logger.warning(
+            f"{self.name}: {exc}",
+            location=self.get_location(),
+            type=WARNING_TYPE,
+            subtype="directive",
+        )
+        return []
 
     def _finish(self, result: list[nodes.Node]) -> list[nodes.Node]:
         for node in result:
@@ -133,13 +137,7 @@ class PortsDiffDirective(PortsDirective):
                 classes=self.options.get("class", []),
             )
         except PortSpecError as exc:
-            logger.warning(
-                f"konvoy-ports-diff: {exc}",
-                location=self.get_location(),
-                type=WARNING_TYPE,
-                subtype="directive",
-            )
-            return []
+            return self._warn(exc)
         return self._finish(result)
 
 
