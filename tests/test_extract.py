@@ -308,3 +308,17 @@ def test_protocol_label_before_the_port():
         (6443, "tcp"),
         (4789, "udp"),
     ]
+
+
+def test_spanning_first_row_of_a_table_without_th_is_its_title():
+    page = """## Ports
+
+<table>
+<tr><td colspan="3">Worker nodes</td></tr>
+<tr><td><strong>Port</strong></td><td><strong>Component</strong></td><td>Notes</td></tr>
+<tr><td>10250</td><td>kubelet</td><td></td></tr>
+</table>
+"""
+    spec = extract_text(page)
+    assert [(rid, role.title) for rid, role in spec.roles.items()] == [("worker", "Worker nodes")]
+    assert [(r.port, r.component) for r in spec.roles["worker"]] == [(10250, "kubelet")]

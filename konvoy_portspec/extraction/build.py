@@ -55,7 +55,7 @@ def _is_port_field(field: str) -> bool:
 
 
 def is_port_table(table: Table) -> bool:
-    return any(_is_port_field(f) for f in _columns(table.header))
+    return any(_is_port_field(f) for f in _columns(_split_header(table)[1]))
 
 
 def _port_sources(values: dict[str, str]) -> list[tuple[cells.PortCell, tuple[str, ...]]]:
@@ -162,13 +162,25 @@ def _section_title(row: list[str]) -> str | None:
     return None
 
 
-def _split_header(table: Table) -> tuple[str, list[list[str]]]:
-    """A header row spanning the whole table (``<th colspan=4>Worker nodes</th>`` above
-    the column names) is the table's title, not part of the column names."""
-    caption, header = "", table.header
-    if len(header) > 1 and _section_title(header[0]) is not None and all(header[0]):
-        caption, header = header[0][0], header[1:]
-    return caption, header
+def _spanning(row: list[str]) -> bool:
+    return len(row) > 1 and all(row) and len(set(row)) == 1 and _not_a_port(row[0])
+
+
+def _split_header(table: Table) -> tuple[str, list[list[str]], list[list[str]], list[int]]:
+    """Title, header rows, body rows and their lines of a table.
+
+    A first row spanning the whole table (``<th colspan=4>Worker nodes</th>``) is the
+    table's title, not part of the column names; when it is the only header row (an
+    HTML table without ``<th>``, whose first row counts as its header), the column
+    names are in the row below it.
+    """
+    header, rows, lines = table.header, table.rows, table.row_lines
+    if header and _spanning(header[0]):
+        if len(header) > 1:
+            return header[0][0], header[1:], rows, lines
+        if rows:
+            return header[0][0], rows[:1], rows[1:], lines[1:]
+    return "", header, rows, lines
 
 
 def build_roles(events: Iterable[Event]) -> list[Role]:
@@ -193,13 +205,13 @@ def build_roles(events: Iterable[Event]) -> list[Role]:
                 stack.pop()
             stack.append(event)
         elif isinstance(event, Table) and is_port_table(event):
-            spanning_title, header = _split_header(event)
+            spanning_title, header, body, body_lines = _split_header(event)
             fields = _columns(header)
             title = spanning_title or _title_for(event, stack, previous)
             pending: list[Rule] = []
             sectioned = False
             header_texts = [[cells.header_key(c) for c in r] for r in header]
-            for row, line in zip(event.rows, event.row_lines, strict=False):
+            for row, line in zip(body, body_lines, strict=False):
                 if not any(row) or [cells.header_key(c) for c in row] in header_texts:
                     continue
                 section = _section_title(row)
