@@ -322,3 +322,15 @@ def test_spanning_first_row_of_a_table_without_th_is_its_title():
     spec = extract_text(page)
     assert [(rid, role.title) for rid, role in spec.roles.items()] == [("worker", "Worker nodes")]
     assert [(r.port, r.component) for r in spec.roles["worker"]] == [(10250, "kubelet")]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "## W\n\n| Port | Notes |\n|---|---|\n| 6443<sup>1</sup> | api<sup>[2]</sup> |\n",
+        "<h2>W</h2><table><tr><th>Port</th><th>Notes</th></tr>"
+        "<tr><td>6443<sup>1</sup></td><td>api<sup>*</sup></td></tr></table>",
+    ],
+)
+def test_superscript_footnote_marks_do_not_join_the_port(page):
+    assert [(r.port, r.notes) for _, r in extract_text(page).rules()] == [(6443, "api")]

@@ -17,7 +17,8 @@ _BLOCKS = {"p", "div", "li", "ul", "ol", "br", "tr", "dd", "dt", "blockquote", "
 _INERT = {"template", "pre", "code", "textarea", "script", "style", "noscript", "xmp"}
 _EMPHASIS = {"em", "i", "strong", "b"}
 _WANTED = [*sorted(_HEADINGS), "table", "p", "figcaption"]
-_SKIP_TEXT = {"script", "style", "template"}
+#: ``sup`` holds footnote marks (``6443<sup>1</sup>``), which must not join the number.
+_SKIP_TEXT = {"script", "style", "template", "sup"}
 
 
 def text_of(node: Tag) -> str:

@@ -20,6 +20,7 @@ from .html_reader import read_html
 
 _TABLE_OPEN = re.compile(r"<table\b", re.IGNORECASE)
 _TABLE_CLOSE = re.compile(r"</table\s*>", re.IGNORECASE)
+_SUP = re.compile(r"</?sup\b[^>]*>", re.IGNORECASE)
 #: Tags the HTML reader turns into events; a block without any is not worth parsing.
 _EVENT_TAGS = re.compile(r"<(?:table|h[1-6]|p|figcaption)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
@@ -58,8 +59,15 @@ def inline_text(token: Token) -> str:
     """Plain text of an inline token: markup dropped, code kept, ``<br>`` (and list
     items inside a cell) as a space."""
     parts: list[str] = []
+    in_sup = 0  # inside <sup>...</sup>: a footnote mark, never part of the cell's text
     for child in _inline(token):
         kind = child.type
+        if kind == "html_inline" and _SUP.match(child.content):
+            in_sup += -1 if child.content.startswith("</") else 1
+            in_sup = max(in_sup, 0)
+            continue
+        if in_sup:
+            continue
         if kind in ("text", "text_special", "code_inline"):
             parts.append(child.content)
         elif kind in ("softbreak", "hardbreak"):
