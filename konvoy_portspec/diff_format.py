@@ -164,25 +164,35 @@ def _side_dict(spec: Spec) -> dict[str, Any]:
     return out
 
 
-def change_to_dict(change: Change) -> dict[str, Any]:
-    """One change as JSON data (see ``spec/diff.schema.json``)."""
-    rule = change.rule
+def rule_event_dict(
+    kind: str, role: str, rule: Rule, before: Rule | None, after: Rule | None, detail: str
+) -> dict[str, Any]:
+    """What happened to a rule as JSON data: the diff's changes and the log's entries.
+
+    ``before``/``after`` are written only when both exist (changed and moved rules).
+    """
     out: dict[str, Any] = {
-        "kind": change.kind,
-        "role": change.role,
+        "kind": kind,
+        "role": role,
         "port": rule.port,
         "end_port": rule.end_port,
         "protocol": rule.protocol,
         "component": rule.component,
         "notes": rule.notes,
     }
-    if change.detail:
-        out["detail"] = change.detail
-    if change.kind in (CHANGED, MOVED):
-        assert change.before is not None and change.after is not None
-        out["before"] = _rule_dict(change.before)
-        out["after"] = _rule_dict(change.after)
+    if detail:
+        out["detail"] = detail
+    if before is not None and after is not None:
+        out["before"] = _rule_dict(before)
+        out["after"] = _rule_dict(after)
     return out
+
+
+def change_to_dict(change: Change) -> dict[str, Any]:
+    """One change as JSON data (see ``spec/diff.schema.json``)."""
+    return rule_event_dict(
+        change.kind, change.role, change.rule, change.before, change.after, change.detail
+    )
 
 
 def diff_to_dict(d: SpecDiff) -> dict[str, Any]:

@@ -414,15 +414,9 @@ def _with_role(rule: FirewallRule, role: str) -> FirewallRule:
 def read_rules_file(path: str | os.PathLike[str], *, role: str | None = None) -> RuleSet:
     """Read and parse a rules file, ``iptables-save`` dump or docs page from disk."""
     from .extraction import decode
+    from .files import read_bytes
 
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as fh:
-            raw = fh.read()
-    except IsADirectoryError:
-        raise RulesError("is a directory, not a rules file", path=name) from None
-    except OSError as exc:
-        raise RulesError(f"cannot read: {exc.strerror}", path=name) from None
+    name, raw = read_bytes(path, RulesError, "rules file")
     return parse_rules(decode(raw, name), path=name, role=role)
 
 

@@ -78,25 +78,12 @@ class LogEntry:
         return f"{name}: {self.event()}"
 
     def to_dict(self) -> dict[str, Any]:
-        from .specio import rule_to_dict
+        from .diff_format import rule_event_dict
 
-        rule = self.rule
-        out: dict[str, Any] = {
-            "release": self.release,
-            "kind": self.kind,
-            "role": self.role,
-            "port": rule.port,
-            "end_port": rule.end_port,
-            "protocol": rule.protocol,
-            "component": rule.component,
-            "notes": rule.notes,
-        }
-        if self.detail:
-            out["detail"] = self.detail
-        if self.before is not None and self.after is not None:
-            out["before"] = rule_to_dict(self.before)
-            out["after"] = rule_to_dict(self.after)
-        return out
+        event = rule_event_dict(
+            self.kind, self.role, self.rule, self.before, self.after, self.detail
+        )
+        return {"release": self.release, **event}
 
 
 def history(specs: Sequence[Spec]) -> list[LogEntry]:

@@ -213,12 +213,9 @@ def loads(text: str | bytes, *, path: str | None = None, check: bool = True) -> 
 
 def load_file(path: str | os.PathLike[str]) -> Spec:
     """Read a spec JSON file written by ``portspec extract`` (or by hand)."""
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise SpecFormatError(f"cannot read: {exc.strerror}", path=name) from None
+    from .files import read_bytes
+
+    name, raw = read_bytes(path, SpecFormatError, "spec file")
     return loads(raw, path=name)
 
 

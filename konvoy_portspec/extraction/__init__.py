@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ..errors import ExtractError, PortSpecError
+from ..files import read_bytes
 from ..model import RoleMap, Source, Spec
 from ..releases import normalize
 from .build import build_roles
@@ -168,14 +169,7 @@ def extract_file(
     source_name: str | None = None,
 ) -> Spec:
     """Extract a spec from a page on disk; the source records its name and sha256."""
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as fh:
-            raw = fh.read()
-    except IsADirectoryError:
-        raise ExtractError("is a directory, not a page", path=name) from None
-    except OSError as exc:
-        raise ExtractError(f"cannot read: {exc.strerror}", path=name) from None
+    name, raw = read_bytes(path, ExtractError, "page")
     text = decode(raw, name)
     spec = extract_text(
         text, path=name, release=release, product=product, sha256=hashlib.sha256(raw).hexdigest()
