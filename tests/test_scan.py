@@ -274,6 +274,85 @@ def test_prefilter_rejects_pages_without_port_headers():
         assert not may_hold_port_table(page.encode())
 
 
+SPANNING_TITLES = {
+    "pipe": "| Worker nodes | Worker nodes |\n| --- | --- |\n| {h} | Component |\n| 22 | ssh |\n",
+    "pipe-marked": "| **Workers** | Workers |\n|---|---|\n| {h} | C |\n| 22 | ssh |\n",
+    "html-no-th": (
+        '<table>\n<tr><td colspan="2">Worker nodes</td></tr>\n'
+        "<tr><td>{h}</td><td>Component</td></tr>\n<tr><td>22</td><td>ssh</td></tr>\n</table>\n"
+    ),
+    "html-same-cells": (
+        "<table><tr><td>Workers</td><td>Workers</td></tr>"
+        "<tr><td>{h}</td><td>C</td></tr><tr><td>22</td><td>ssh</td></tr></table>\n"
+    ),
+    "html-thead": (
+        '<table><thead><tr><td colspan="2">Workers</td></tr></thead>'
+        "<tr><td>{h}</td><td>C</td></tr><tr><td>22</td><td>ssh</td></tr></table>\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("style", sorted(SPANNING_TITLES))
+def test_prefilter_reads_the_names_below_a_spanning_title(style):
+    """A first row that only titles the table moves the column names one row down."""
+    raw = ("# Ports\n\n" + SPANNING_TITLES[style].format(h="Port")).encode()
+    assert _holds_port_table(raw)
+    assert may_hold_port_table(raw)
+    other = ("# Ports\n\n" + SPANNING_TITLES[style].format(h="Name")).encode()
+    assert not _holds_port_table(other)
+
+
+def test_prefilter_skips_the_first_body_row_below_a_plain_header():
+    """Below a header that cannot span, a body row talking about ports is not a header."""
+    page = "| Feature | Notes |\n| --- | --- |\n| Forwarding | port 22 open |\n"
+    html = "<table><tr><th>Feature</th></tr><tr><td>x</td></tr><tr><td>port 22</td></tr></table>"
+    assert not may_hold_port_table(page.encode())
+    assert not may_hold_port_table(html.encode())
+
+
+@pytest.mark.parametrize(
+    ("header", "port_table"),
+    [
+        ("| Port name | Description |", False),
+        ("| Source port | Component |", False),
+        ("| Port | Name |", True),
+        ("| Start port | End port |", True),
+        ("| TCP ports | Component |", True),
+        ("Port(s) | Component", True),
+    ],
+)
+def test_prefilter_judges_plain_headers_like_the_extractor(header, port_table):
+    page = f"{header}\n| --- | --- |\n| 22 | 24 |\n"
+    assert _holds_port_table(page.encode()) == port_table
+    assert may_hold_port_table(page.encode()) == port_table
+
+
+def test_prefilter_never_rejects_a_fixture_with_port_tables():
+    pages = [
+        p.read_bytes()
+        for p in (ROOT / "tests" / "fixtures").rglob("*")
+        if p.suffix in (".md", ".mdx", ".html", ".htm", ".markdown")
+    ]
+    held = [raw for raw in pages if _holds_port_table(raw)]
+    assert len(held) >= 20
+    assert [raw[:60] for raw in held if not may_hold_port_table(raw)] == []
+
+
+_title = st.sampled_from(["Worker nodes", "Workers", "**Workers**", "&#87;orkers", "W"])
+
+
+@given(title=_title, second=_title, header=st.sampled_from(["Port", "Ports", "**Port**", "P"]))
+def test_prefilter_property_spanning_titles(title, second, header):
+    for template in (
+        "| {t} | {s} |\n| --- | --- |\n| {h} | C |\n| 22 | x |\n",
+        "<table><tr><td>{t}</td><td>{s}</td></tr><tr><td>{h}</td><td>C</td></tr>"
+        "<tr><td>22</td><td>x</td></tr></table>",
+    ):
+        raw = template.format(t=title, s=second, h=header).encode()
+        if _holds_port_table(raw):
+            assert may_hold_port_table(raw)
+
+
 _cells = st.text(
     alphabet=st.sampled_from(list("portPORTangedsx *_`&#;<>/|-[]^()\u00a0\uff30")),
     min_size=1,
