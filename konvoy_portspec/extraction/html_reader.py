@@ -16,7 +16,6 @@ _BLOCKS = {"p", "div", "li", "ul", "ol", "br", "tr", "dd", "dt", "blockquote", "
 #: Tables in these are examples or inert markup, not the page's port tables.
 _INERT = {"template", "pre", "code", "textarea", "script", "style", "noscript", "xmp"}
 _EMPHASIS = {"em", "i", "strong", "b"}
-_WANTED = [*sorted(_HEADINGS), "table", "p", "figcaption"]
 #: ``sup`` holds footnote marks (``6443<sup>1</sup>``), which must not join the number.
 _SKIP_TEXT = {"script", "style", "template", "sup"}
 
@@ -37,10 +36,6 @@ def text_of(node: Tag) -> str:
         elif isinstance(item, Tag) and item.name in _BLOCKS:
             parts.append(" ")
     return collapse("".join(parts))
-
-
-def _inert(tag: Tag) -> bool:
-    return any(parent.name in _INERT for parent in tag.parents)
 
 
 def _span(cell: Tag, name: str) -> int:
@@ -111,14 +106,22 @@ def _grid(table: Tag) -> tuple[list[list[str]], list[int], int]:
     return grid, lines, header_rows
 
 
-def _caption(table: Tag) -> str:
-    caption = table.find("caption")
-    if isinstance(caption, Tag) and caption.find_parent("table") is table:
+def _first(node: Tag, name: str) -> Tag | None:
+    """The first descendant named ``name``, in document order (``node.find(name)``
+    without bs4's matching machinery, which costs more than reading the table)."""
+    for item in node.descendants:
+        if isinstance(item, Tag) and item.name == name:
+            return item
+    return None
+
+
+def _caption(table: Tag, figure: Tag | None) -> str:
+    caption = _first(table, "caption")
+    if caption is not None and caption.find_parent("table") is table:
         return clean_title(text_of(caption))
-    figure = table.find_parent("figure")
-    if isinstance(figure, Tag):
-        figcaption = figure.find("figcaption")
-        if isinstance(figcaption, Tag):
+    if figure is not None:
+        figcaption = _first(figure, "figcaption")
+        if figcaption is not None:
             return clean_title(text_of(figcaption))
     return ""
 
@@ -129,42 +132,48 @@ def _is_caption_paragraph(p: Tag) -> bool:
 
 
 def read_html(html: str, line_offset: int = 0) -> list[Event]:
-    """Headings, caption paragraphs and tables of an HTML fragment or page, in order."""
+    """Headings, caption paragraphs and tables of an HTML fragment or page, in order.
+
+    One walk over the tree in document order: inert elements (``<pre>``, ``<template>``
+    ...) are passed over whole, and a table's inside is only read as that table.
+    """
     soup = BeautifulSoup(html, "html.parser")
     events: list[Event] = []
-    for tag in soup.find_all(_WANTED):
+    # (element, nearest enclosing <figure>), children pushed in reverse for document order
+    stack: list[tuple[Tag, Tag | None]] = [
+        (c, None) for c in reversed(soup.contents) if isinstance(c, Tag)
+    ]
+    while stack:
+        tag, figure = stack.pop()
         name = tag.name
-        if _inert(tag):
+        if name in _INERT:
             continue
         line = (tag.sourceline or 1) + line_offset
         if name == "table":
-            if tag.find_parent("table") is not None:
-                continue
             grid, lines, header_rows = _grid(tag)
-            if not grid:
-                continue
-            header_rows = header_rows or 1
-            events.append(
-                Table(
-                    header=grid[:header_rows],
-                    rows=grid[header_rows:],
-                    row_lines=[n + line_offset for n in lines[header_rows:]],
-                    line=line,
-                    caption=_caption(tag),
+            if grid:
+                header_rows = header_rows or 1
+                events.append(
+                    Table(
+                        header=grid[:header_rows],
+                        rows=grid[header_rows:],
+                        row_lines=[n + line_offset for n in lines[header_rows:]],
+                        line=line,
+                        caption=_caption(tag, figure),
+                    )
                 )
-            )
-        elif tag.find_parent("table") is not None:
             continue
-        elif name == "figcaption":
+        if name == "figcaption":
             # A caption of a figure that holds no HTML table: in markdown the figure's
             # table is a pipe table outside this HTML chunk, right below the caption.
-            figure = tag.find_parent("figure")
-            if figure is None or figure.find("table") is None:
+            if figure is None or _first(figure, "table") is None:
                 events.append(Paragraph(clean_title(text_of(tag)), line, caption=True))
         elif name == "p":
             text = text_of(tag)
             if text:
                 events.append(Paragraph(text, line, caption=_is_caption_paragraph(tag)))
-        else:
+        elif name in _HEADINGS:
             events.append(Heading(int(name[1]), clean_title(text_of(tag)), line))
+        inner = tag if name == "figure" else figure
+        stack.extend((c, inner) for c in reversed(tag.contents) if isinstance(c, Tag))
     return events
