@@ -12,18 +12,19 @@ extractor's own pipeline, spread over worker processes.
 from __future__ import annotations
 
 import html
+import itertools
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import ExtractError, PortSpecError
 from .model import RoleMap, Spec
 
-if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+#: A page's cache entry (see :mod:`.scan_cache`): plain JSON data.
+Entry = dict[str, Any]
 
 #: File endings of docs pages (markdown and MDX, HTML).
 PAGE_SUFFIXES = (".md", ".markdown", ".mdx", ".html", ".htm")
@@ -31,6 +32,9 @@ PAGE_SUFFIXES = (".md", ".markdown", ".mdx", ".html", ".htm")
 SKIP_DIRS = frozenset({"node_modules", "_build"})
 #: Below this many pages the scan runs in-process: starting workers would cost more.
 SERIAL_BELOW = 64
+#: Pages per task of an in-process scan, and tasks per worker of a parallel one.
+CHUNK = 32
+TASKS = 4
 
 Progress = Callable[[int, int], None]
 
@@ -64,12 +68,16 @@ class PageError:
 
 @dataclass(frozen=True, slots=True)
 class ScanResult:
-    """Everything a scan found; ``parsed`` counts the pages the prefilter let through."""
+    """Everything a scan found. ``parsed`` counts the pages the prefilter let through,
+    ``cached`` those of them taken from the cache; ``entries`` is what to cache for the
+    next run (``None`` when the scan ran without a cache)."""
 
     files: int
     parsed: int
     pages: tuple[Page, ...]
     errors: tuple[PageError, ...]
+    cached: int = 0
+    entries: dict[str, Entry] | None = None
 
     @property
     def tables(self) -> int:
@@ -323,20 +331,63 @@ def _check_text(raw: bytes, rel: str) -> PageError | None:
     return None
 
 
-def scan_page(root: str, rel: str) -> tuple[bool, Page | PageError | None]:
-    """Whether the page was parsed, and its port tables, an error, or ``None``."""
+#: Set in each worker (and for an in-process scan): the cache entries of the last run.
+_CACHE: dict[str, Entry] | None = None
+#: A page's cache key and its new entry (``None``: the cached one still holds).
+Update = tuple[str, "Entry | None"]
+
+
+def scan_page(root: str, rel: str) -> tuple[bool, Page | PageError | None, Update | None]:
+    """Whether the page got past the prefilter; its port tables, an error, or ``None``;
+    and, when a cache is in use, what to keep in it for this page."""
     path = os.path.join(root, *rel.split("/"))
     try:
         with open(path, "rb", buffering=0) as fh:  # one read, no buffer to copy through
             raw = fh.readall()
     except OSError as exc:
-        return False, PageError(rel, f"cannot read: {exc.strerror}")
+        return False, PageError(rel, f"cannot read: {exc.strerror}"), None
     problem = _check_text(raw, rel)
     if problem is not None:
-        return False, problem
+        return False, problem, None
     if not may_hold_port_table(raw):
-        return False, None
-    return True, parse_page(raw, rel, path)
+        return False, None, None
+    if _CACHE is None:
+        return True, parse_page(raw, rel, path), None
+    from .scan_cache import key
+
+    page_key = key(path, raw)
+    entry = _CACHE.get(page_key)
+    if entry is not None:
+        return True, from_entry(rel, entry), (page_key, None)
+    result = parse_page(raw, rel, path)
+    return True, result, (page_key, to_entry(result))
+
+
+def to_entry(result: Page | PageError | None) -> Entry:
+    if result is None:
+        return {}
+    if isinstance(result, PageError):
+        return {"error": result.message, "line": result.line}
+    from .specio import to_dict
+
+    return {
+        "tables": result.tables,
+        "release": result.spec.release if result.release_known else None,
+        "product": result.spec.product,
+        "roles": to_dict(result.spec)["roles"],
+    }
+
+
+def from_entry(rel: str, entry: Entry) -> Page | PageError | None:
+    if "error" in entry:
+        return PageError(rel, str(entry["error"]), entry.get("line"))
+    if "roles" not in entry:
+        return None
+    from .specio import from_dict
+
+    release = entry.get("release")
+    spec = from_dict({**entry, "release": release or "unknown"})
+    return Page(rel, spec, int(entry["tables"]), release is not None)
 
 
 def parse_page(raw: bytes, rel: str, path: str) -> Page | PageError | None:
@@ -368,94 +419,131 @@ def parse_page(raw: bytes, rel: str, path: str) -> Page | PageError | None:
     return Page(rel, spec, tables, release is not None)
 
 
-def _scan_chunk(root: str, rels: Sequence[str]) -> tuple[int, list[Page | PageError]]:
-    """Worker task: how many pages were parsed, and the findings (pages without port
-    tables are dropped here, so little travels back to the parent)."""
+Chunk = tuple[int, list["Page | PageError"], list[Update]]
+
+
+def _scan_chunk(root: str, rels: Sequence[str]) -> Chunk:
+    """Worker task: how many pages got past the prefilter, the findings (pages without
+    port tables are dropped here, so little travels back to the parent), cache updates."""
     parsed = 0
     found: list[Page | PageError] = []
+    updates: list[Update] = []
     for rel in rels:
-        was_parsed, result = scan_page(root, rel)
+        was_parsed, result, update = scan_page(root, rel)
         parsed += was_parsed
         if result is not None:
             found.append(result)
-    return parsed, found
+        if update is not None:
+            updates.append(update)
+    return parsed, found, updates
 
 
 # --- the tree --------------------------------------------------------------------------
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _prepare_worker(cache: dict[str, Entry] | None) -> None:
+    """Import the parsers once per worker, while the parent still walks the tree (with
+    a cache, most pages need no parser, so they are imported on the first miss)."""
+    global _CACHE
+    _CACHE = cache
+    if cache is None:
+        from .extraction import build, html_reader, markdown_reader
+
+        markdown_reader.parser()
+        del build, html_reader
 
 
-def _prepare_worker() -> None:
-    """Import the parsers once per worker, while the parent still walks the tree."""
-    from .extraction import build, html_reader, markdown_reader
+def _scan_serially(
+    root: str, rels: Iterable[str], cache: dict[str, Entry] | None, progress: Progress | None
+) -> tuple[list[str], list[Chunk]]:
+    global _CACHE
+    seen = list(rels)
+    chunks: list[Chunk] = []
+    _CACHE = cache
+    try:
+        for start in range(0, len(seen), CHUNK):
+            chunks.append(_scan_chunk(root, seen[start : start + CHUNK]))
+            if progress is not None:
+                progress(min(start + CHUNK, len(seen)), len(seen))
+    finally:
+        _CACHE = None
+    return seen, chunks
 
-    markdown_reader.parser()
-    del build, html_reader
 
+def _scan_in_parallel(
+    root: str,
+    rels: Iterable[str],
+    workers: int,
+    cache: dict[str, Entry] | None,
+    progress: Progress | None,
+) -> tuple[list[str], list[Chunk]]:
+    """Scan with worker processes, started as the walk begins so that their start and
+    their parser imports overlap the walk.
 
-def _walk_starting_pool(root: str, workers: int) -> tuple[list[str], ProcessPoolExecutor | None]:
-    """The tree's pages, sorted, and a pool of workers if the tree is big enough.
-
-    The pool is started as soon as the walk has found ``SERIAL_BELOW`` pages, so that the
-    workers' start and their parser imports (a good part of a second together) overlap
-    the rest of the walk instead of following it; a small tree never starts one.
+    Handing out a task and collecting it costs about a millisecond of the parent's
+    time, so there are few tasks: each worker gets ``TASKS`` of them. Port pages
+    cluster in folders, so pages are dealt out like cards (page ``i`` to task ``i mod
+    n``): every task gets its share of the expensive pages, and the workers finish
+    together.
     """
-    rels: list[str] = []
-    pool = None
-    for rel in iter_pages(root):
-        rels.append(rel)
-        if pool is None and workers > 1 and len(rels) == SERIAL_BELOW:
-            from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            pool = ProcessPoolExecutor(max_workers=workers, initializer=_prepare_worker)
-            pool.submit(int)  # starts every worker now (fork) or one now (spawn)
-    rels.sort()
-    return rels, pool
+    with ProcessPoolExecutor(workers, initializer=_prepare_worker, initargs=(cache,)) as pool:
+        pool.submit(int)  # starts the workers now (all of them, with fork)
+        seen = list(rels)
+        count = min(len(seen), workers * TASKS)
+        hands = {
+            pool.submit(_scan_chunk, root, seen[i::count]): len(seen[i::count])
+            for i in range(count)
+        }
+        chunks: list[Chunk] = []
+        done = 0
+        for future in as_completed(hands):
+            chunks.append(future.result())
+            done += hands[future]
+            if progress is not None:
+                progress(done, len(seen))
+    return seen, chunks
 
 
 def scan_tree(
-    root: str, *, jobs: int | None = None, progress: Progress | None = None
+    root: str,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    cache: dict[str, Entry] | None = None,
 ) -> ScanResult:
     """Scan every docs page below ``root``; ``jobs`` worker processes (default: one per
-    CPU). ``progress(done, total)`` is called as pages are finished."""
+    CPU; a tree of fewer than ``SERIAL_BELOW`` pages is scanned in-process). With
+    ``cache`` (the entries of an earlier run, see :mod:`.scan_cache`), unchanged pages
+    are not parsed again, and the result carries the entries to keep for the next run.
+    ``progress(done, found)`` is called as pages are finished."""
     if not os.path.isdir(root):
         raise PortSpecError("not a directory", path=root)
     workers = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-    rels, pool = _walk_starting_pool(root, workers)
-    total = len(rels)
-    results: list[Page | PageError] = []
-    parsed = 0
-    if pool is None:
-        for done, chunk in enumerate(_chunks(rels, 32), 1):
-            count, found = _scan_chunk(root, chunk)
-            parsed += count
-            results.extend(found)
-            if progress is not None:
-                progress(min(done * 32, total), total)
+    walk = iter_pages(root)
+    first = list(itertools.islice(walk, SERIAL_BELOW))
+    if workers == 1 or len(first) < SERIAL_BELOW:
+        rels, chunks = _scan_serially(root, itertools.chain(first, walk), cache, progress)
     else:
-        from concurrent.futures import as_completed
-
-        # Small chunks keep both workers busy to the end; port pages cluster in folders.
-        size = max(8, min(128, total // (workers * 16) or 1))
-        done = 0
-        with pool:
-            futures = {
-                pool.submit(_scan_chunk, root, chunk): len(chunk) for chunk in _chunks(rels, size)
-            }
-            for future in as_completed(futures):
-                count, found = future.result()
-                results.extend(found)
-                parsed += count
-                done += futures[future]
-                if progress is not None:
-                    progress(done, total)
+        rels, chunks = _scan_in_parallel(
+            root, itertools.chain(first, walk), workers, cache, progress
+        )
+    results = [r for _, found, _ in chunks for r in found]
     pages = sorted((r for r in results if isinstance(r, Page)), key=lambda p: p.path)
     errors = sorted((r for r in results if isinstance(r, PageError)), key=lambda e: e.path)
-    return ScanResult(total, parsed, tuple(pages), tuple(errors))
+    entries = None
+    hits = 0
+    if cache is not None:
+        entries = {}
+        for page_key, entry in (u for _, _, updates in chunks for u in updates):
+            if entry is None:
+                hits += 1
+                entries[page_key] = cache[page_key]
+            else:
+                entries[page_key] = entry
+    parsed = sum(count for count, _, _ in chunks)
+    return ScanResult(len(rels), parsed, tuple(pages), tuple(errors), hits, entries)
 
 
 def page_to_dict(page: Page) -> dict[str, Any]:

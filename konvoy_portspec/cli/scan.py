@@ -29,6 +29,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="N",
         help="worker processes (default: one per CPU; 1 scans in-process)",
     )
+    p.add_argument(
+        "--cache",
+        metavar="FILE",
+        help="keep what each page held in FILE and parse only pages changed since the run "
+        "that wrote it (for CI: restore FILE between runs); a FILE written by another "
+        "version of portspec or of its parsers is ignored and rewritten",
+    )
     add_output(p)
     p.set_defaults(func=run)
 
@@ -76,14 +83,36 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    result = scan_tree(args.directory, jobs=args.jobs, progress=_progress_bar())
-    if args.format == "json":
-        import json
+    stamp = ""
+    cache = None
+    if args.cache:
+        from ..scan_cache import fingerprint, load
 
-        text = json.dumps(result_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+        stamp = fingerprint()
+        cache = load(args.cache, stamp)
+    result = scan_tree(args.directory, jobs=args.jobs, progress=_progress_bar(), cache=cache)
+    if args.format == "json":
+        from ..jsontext import dumps
+
+        # document > pages > page > roles > role > ports: one rule per line
+        text = dumps(result_to_dict(result), depth=6) + "\n"
     else:
         text = format_text(result)
         for error in result.errors:
             print(f"portspec: scan: {error}", file=sys.stderr)
     emit(text, args.output)
+    if args.cache and result.entries is not None and result.entries != cache:
+        _save_cache(args.cache, stamp, result.entries)
     return EXIT_FINDINGS if result.errors else EXIT_OK
+
+
+def _save_cache(path: str, stamp: str, entries: dict[str, dict[str, object]]) -> None:
+    """A cache that cannot be written costs the next run time, not this run's result:
+    the scan's output stands, and the failure is reported as a warning."""
+    from ..errors import PortSpecError
+    from ..scan_cache import save
+
+    try:
+        save(path, stamp, entries)
+    except PortSpecError as exc:
+        print(f"portspec: scan: warning: cache not saved: {exc}", file=sys.stderr)

@@ -22,6 +22,16 @@ _SKIP_TEXT = {"script", "style", "template", "sup"}
 
 def text_of(node: Tag) -> str:
     """Visible text of an element: ``<br>`` and block elements become spaces."""
+    contents = node.contents
+    if not contents:
+        return ""
+    if (  # most cells: one plain string, nothing to skip
+        len(contents) == 1
+        and type(contents[0]) is NavigableString
+        and node.name not in _SKIP_TEXT
+        and "class" not in node.attrs
+    ):
+        return collapse(contents[0])
     parts: list[str] = []
     for item in node.descendants:
         if isinstance(item, Comment):
@@ -39,8 +49,11 @@ def text_of(node: Tag) -> str:
 
 
 def _span(cell: Tag, name: str) -> int:
+    value = cell.attrs.get(name)
+    if value is None:
+        return 1
     try:
-        return max(1, min(int(str(cell.get(name, "1")).strip() or 1), 1000))
+        return max(1, min(int(str(value).strip() or 1), 1000))
     except ValueError:
         return 1
 

@@ -55,9 +55,16 @@ def _inline(token: Token) -> list[Token]:
     return token.children or []
 
 
+#: Characters where an inline rule of the parser (escape, code, emphasis, link, image,
+#: autolink, HTML, entity) can start; text without them is read as written.
+_INLINE_MARKUP = re.compile(r"[\\`*_\[\]!<&\n]")
+
+
 def inline_text(token: Token) -> str:
     """Plain text of an inline token: markup dropped, code kept, ``<br>`` (and list
     items inside a cell) as a space."""
+    if not token.children and _INLINE_MARKUP.search(token.content) is None:
+        return collapse(token.content)  # most table cells: no need to run the parser
     parts: list[str] = []
     in_sup = 0  # inside <sup>...</sup>: a footnote mark, never part of the cell's text
     for child in _inline(token):
