@@ -2,8 +2,13 @@
 
 Goal (issue 7): scanning the whole tree for port tables takes at most 4x the time of
 `grep -rlE '<table|^\\|' TREE`, the cheapest tool that merely lists pages with tables.
-Both run as separate processes, interleaved, best of 3, on a warm page cache; the scan
+All run as separate processes, interleaved, best of 3, on a warm page cache; the scan
 must also find exactly the generated ground truth (pages, tables, rules per role).
+
+Two scans are measured: a first scan (no cache: every candidate page is parsed), which
+is the goal's figure, and a CI re-scan with `--cache FILE` from an earlier run of the
+same tree (every page read and prefiltered again, no page parsed), which is what a CI
+job that keeps the cache between runs pays on every change. Both outputs must be equal.
 """
 
 from __future__ import annotations
@@ -56,22 +61,31 @@ def found_truth(data: dict) -> dict:
 def main() -> int:
     truth = ensure_tree()
     portspec = [sys.executable, "-m", "konvoy_portspec", "scan", str(TREE), "--format", "json"]
+    cache = WORK / "scan-cache.json"
+    cached = [*portspec, "--cache", str(cache)]
     grep = ["grep", "-rlE", r"<table|^\|", str(TREE)]
     _timed(grep)  # warm the page cache
+    cache.unlink(missing_ok=True)
+    _timed(cached)  # fill the scan cache
     grep_times: list[float] = []
     scan_times: list[float] = []
-    output = b""
-    code = 0
+    warm_times: list[float] = []
+    output = warm_output = b""
+    code = warm_code = 0
     for _ in range(ROUNDS):
         elapsed, _done = _timed(grep)
         grep_times.append(elapsed)
         elapsed, done = _timed(portspec)
         scan_times.append(elapsed)
         output, code = done.stdout, done.returncode
+        elapsed, done = _timed(cached)
+        warm_times.append(elapsed)
+        warm_output, warm_code = done.stdout, done.returncode
     data = json.loads(output)
     found = found_truth(data)
     correct = found == truth and code == 0 and not data["errors"]
-    g, s = min(grep_times), min(scan_times)
+    warm_correct = warm_output == output and warm_code == code
+    g, s, w = min(grep_times), min(scan_times), min(warm_times)
     ratio = s / g
     size = sum(f.stat().st_size for f in TREE.rglob("*") if f.is_file())
     totals = data["totals"]
@@ -79,7 +93,10 @@ def main() -> int:
         f"tree: {totals['files']} pages, {size / 1e6:.1f} MB, {len(truth)} with port tables; "
         f"cpus {os.cpu_count()}"
     )
-    print(f"grep -rlE: {g:.3f} s   portspec scan --format json: {s:.3f} s")
+    print(
+        f"grep -rlE: {g:.3f} s   portspec scan --format json: {s:.3f} s   "
+        f"with --cache from an earlier run: {w:.3f} s"
+    )
     print(
         f"scan found {totals['pages']} pages, {totals['tables']} tables, {totals['rules']} "
         f"rules, {totals['errors']} errors: "
@@ -89,9 +106,18 @@ def main() -> int:
         missing = sorted(set(truth) - set(found))[:5]
         extra = sorted(set(found) - set(truth))[:5]
         print(f"  missing {missing} extra {extra}")
+    print(
+        "scan --cache output "
+        + ("equals the first scan's" if warm_correct else "DIFFERS from the first scan's")
+    )
     ok = correct and ratio <= GOAL
     print(f"scan: ratio {ratio:.2f}x (goal <= {GOAL:g}x) {'PASS' if ok else 'FAIL'}")
-    return 0 if ok else 1
+    warm_ok = warm_correct and w / g <= GOAL
+    print(
+        f"scan re-run with --cache (CI): ratio {w / g:.2f}x (goal <= {GOAL:g}x) "
+        f"{'PASS' if warm_ok else 'FAIL'}"
+    )
+    return 0 if ok and warm_ok else 1
 
 
 if __name__ == "__main__":

@@ -32,9 +32,9 @@ PAGE_SUFFIXES = (".md", ".markdown", ".mdx", ".html", ".htm")
 SKIP_DIRS = frozenset({"node_modules", "_build"})
 #: Below this many pages the scan runs in-process: starting workers would cost more.
 SERIAL_BELOW = 64
-#: Pages per task of an in-process scan, and tasks per worker of a parallel one.
+#: Pages per step of an in-process scan, and per batch dealt out to the workers.
 CHUNK = 32
-TASKS = 4
+BATCH = 1024
 
 Progress = Callable[[int, int], None]
 
@@ -477,25 +477,33 @@ def _scan_in_parallel(
     cache: dict[str, Entry] | None,
     progress: Progress | None,
 ) -> tuple[list[str], list[Chunk]]:
-    """Scan with worker processes, started as the walk begins so that their start and
-    their parser imports overlap the walk.
+    """Scan with worker processes, handing out pages while the walk goes on.
 
-    Handing out a task and collecting it costs about a millisecond of the parent's
-    time, so there are few tasks: each worker gets ``TASKS`` of them. Port pages
-    cluster in folders, so pages are dealt out like cards (page ``i`` to task ``i mod
-    n``): every task gets its share of the expensive pages, and the workers finish
-    together.
+    The workers start (and import the parsers) as the walk begins and get their first
+    pages long before it ends. Handing out a task and collecting it costs about a
+    millisecond, so tasks are big: every ``BATCH`` pages the walk yields are dealt out
+    like cards, one hand per worker. Port pages cluster in folders; dealt out, each hand
+    holds its share of them, and the workers finish together.
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
+    seen: list[str] = []
+    hands: dict[Future[Chunk], int] = {}
     with ProcessPoolExecutor(workers, initializer=_prepare_worker, initargs=(cache,)) as pool:
-        pool.submit(int)  # starts the workers now (all of them, with fork)
-        seen = list(rels)
-        count = min(len(seen), workers * TASKS)
-        hands = {
-            pool.submit(_scan_chunk, root, seen[i::count]): len(seen[i::count])
-            for i in range(count)
-        }
+
+        def deal(batch: list[str]) -> None:
+            for hand in (batch[i::workers] for i in range(workers)):
+                if hand:
+                    hands[pool.submit(_scan_chunk, root, hand)] = len(hand)
+
+        batch: list[str] = []
+        for rel in rels:
+            seen.append(rel)
+            batch.append(rel)
+            if len(batch) == BATCH:
+                deal(batch)
+                batch = []
+        deal(batch)
         chunks: list[Chunk] = []
         done = 0
         for future in as_completed(hands):
