@@ -443,8 +443,15 @@ def _scan_chunk(root: str, rels: Sequence[str]) -> Chunk:
 
 def _prepare_worker(cache: dict[str, Entry] | None) -> None:
     """Import the parsers once per worker, while the parent still walks the tree (with
-    a cache, most pages need no parser, so they are imported on the first miss)."""
+    a cache, most pages need no parser, so they are imported on the first miss).
+
+    Ctrl-C reaches every process of the terminal's group; the parent alone handles it
+    (it cancels the pool), so workers ignore it instead of each printing a traceback.
+    """
+    import signal
+
     global _CACHE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _CACHE = cache
     if cache is None:
         from .extraction import build, html_reader, markdown_reader
@@ -486,16 +493,19 @@ def _scan_in_parallel(
     holds its share of them, and the workers finish together.
     """
     from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     seen: list[str] = []
     hands: dict[Future[Chunk], int] = {}
-    with ProcessPoolExecutor(workers, initializer=_prepare_worker, initargs=(cache,)) as pool:
+    chunks: list[Chunk] = []
+    pool = ProcessPoolExecutor(workers, initializer=_prepare_worker, initargs=(cache,))
 
-        def deal(batch: list[str]) -> None:
-            for hand in (batch[i::workers] for i in range(workers)):
-                if hand:
-                    hands[pool.submit(_scan_chunk, root, hand)] = len(hand)
+    def deal(batch: list[str]) -> None:
+        for hand in (batch[i::workers] for i in range(workers)):
+            if hand:
+                hands[pool.submit(_scan_chunk, root, hand)] = len(hand)
 
+    try:
         batch: list[str] = []
         for rel in rels:
             seen.append(rel)
@@ -504,13 +514,21 @@ def _scan_in_parallel(
                 deal(batch)
                 batch = []
         deal(batch)
-        chunks: list[Chunk] = []
         done = 0
         for future in as_completed(hands):
             chunks.append(future.result())
             done += hands[future]
             if progress is not None:
                 progress(done, len(seen))
+    except BrokenProcessPool:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise PortSpecError(
+            "a worker process died (out of memory?); --jobs 1 scans in-process", path=root
+        ) from None
+    except BaseException:  # Ctrl-C, or an error of our own: drop the work not started
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return seen, chunks
 
 

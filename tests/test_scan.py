@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -402,3 +403,17 @@ def test_generated_tree_scan_finds_exactly_the_ground_truth(tmp_path):
         for p in result.pages
     }
     assert found == truth
+
+
+def _die(root: str, rels: list[str]) -> None:
+    os._exit(9)  # a worker killed mid-task (the OOM killer, a crash in C code)
+
+
+def test_a_dead_worker_is_a_clear_error_not_a_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("konvoy_portspec.scan.SERIAL_BELOW", 0)
+    monkeypatch.setattr("konvoy_portspec.scan._scan_chunk", _die)
+    (tmp_path / "ok.md").write_text(PIPE_PAGE, "utf-8")
+    assert cli.run(["scan", str(tmp_path), "--jobs", "2"]) == 3
+    err = capsys.readouterr().err
+    assert "a worker process died" in err and "--jobs 1" in err
+    assert "Traceback" not in err
