@@ -9,8 +9,6 @@ imported by the markdown view when it runs.
 
 from __future__ import annotations
 
-import json
-
 from .changes import ADDED, CHANGED, KINDS, MOVED, REMOVED, Change, SpecDiff, field_changes
 from .model import Rule, Spec
 
@@ -210,7 +208,10 @@ class JsonFormatter(Formatter):
     description = 'machine-readable: {"old", "new", "summary", "changes"} (spec/diff.schema.json)'
 
     def format(self, d: SpecDiff, *, color: bool = False) -> str:
-        return json.dumps(diff_to_dict(d), indent=2, ensure_ascii=False) + "\n"
+        from .jsontext import dumps
+
+        # document > sides, summary, changes: one change per line
+        return dumps(diff_to_dict(d), depth=2) + "\n"
 
 
 def firewall_work(changes: list[Change]) -> tuple[list[Rule], list[Rule]]:
