@@ -2,7 +2,7 @@
 
 Goal (issue 7): scanning the whole tree for port tables takes at most 4x the time of
 `grep -rlE '<table|^\\|' TREE`, the cheapest tool that merely lists pages with tables.
-All run as separate processes, interleaved, best of 3, on a warm page cache; the scan
+All run as separate processes, interleaved, best of 5, on a warm page cache; the scan
 must also find exactly the generated ground truth (pages, tables, rules per role).
 
 Two scans are measured: a first scan (no cache: every candidate page is parsed), which
@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 TREE = WORK / "tree"
 GOAL = 4.0
-ROUNDS = 3
+ROUNDS = 5
 
 
 def ensure_tree() -> dict:

@@ -3,10 +3,11 @@
 Most pages of a docs tree hold no port table, and parsing a page (markdown-it, then
 beautifulsoup4 for HTML tables) costs milliseconds, so the scan reads each page's bytes
 once and parses only the pages a cheap prefilter cannot rule out. The prefilter is
-sound: it rejects a page only when no table header in it can contain the word the
-extractor needs for a port column (``port``/``ports``/``dport``/``range``/``ranges``,
-see :func:`konvoy_portspec.extraction.cells.classify_header`). The parsing itself is the
-extractor's own pipeline, spread over worker processes.
+sound: it rejects a page only when no table header in it can name a port column (hold
+``port``/``ports``/``dport``/``range``/``ranges`` as a word, see
+:func:`konvoy_portspec.extraction.cells.classify_header`). The parsing itself is the
+extractor's own pipeline, spread over worker processes; with a cache from an earlier
+run (:mod:`.scan_cache`), pages that have not changed are not parsed again.
 """
 
 from __future__ import annotations
@@ -304,10 +305,12 @@ def may_hold_port_table(raw: bytes) -> bool:
 
     A port table needs a table and a header cell with a port word in it. A GFM
     table's header is the line above its delimiter row and always holds a ``|``; an
-    HTML table's header comes after its ``<table`` tag. So the word is looked for in
-    those places only, first as plain text, then, where entities, look-alike
-    characters or markup inside the word (``**Po**rt``, ``&#80;ort``, ``ＰＯＲＴ``) could
-    hide it, after normalising the text the way the readers and ``header_key`` do.
+    HTML table's header comes after its ``<table`` tag; either moves one row down when
+    the first row only titles the table. So the word is looked for in those places only,
+    first as plain text, then, where entities, look-alike characters or markup inside
+    the word (``**Po**rt``, ``&#80;ort``, ``ＰＯＲＴ``) could hide it, after normalising
+    the text the way the readers and ``header_key`` do. A pipe header without any
+    markup is judged cell by cell, exactly as the extractor does.
     """
     if b"\r" in raw:
         raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -358,7 +361,10 @@ def scan_page(root: str, rel: str) -> tuple[bool, Page | PageError | None, Updat
     page_key = key(path, raw)
     entry = _CACHE.get(page_key)
     if entry is not None:
-        return True, from_entry(rel, entry), (page_key, None)
+        try:
+            return True, from_entry(rel, entry), (page_key, None)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # not an entry this code writes (edited by hand?): parse the page
     result = parse_page(raw, rel, path)
     return True, result, (page_key, to_entry(result))
 

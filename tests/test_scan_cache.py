@@ -73,6 +73,21 @@ def test_cached_entries_are_used_and_changed_pages_parsed_again(
     assert key_a not in pages and len(pages) == 2  # the stale entry is dropped
 
 
+def test_an_entry_of_the_wrong_shape_is_a_miss(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "a.md").write_text(PIPE_PAGE, "utf-8")
+    cache = tmp_path / "c.json"
+    expected = _scan([str(root), "-f", "json", "--cache", str(cache)], capsys)
+    data = json.loads(cache.read_text("utf-8"))
+    for bad in ({"roles": 3, "tables": 1}, {"roles": [{"title": "x"}], "tables": 1}):
+        data["pages"] = {k: bad for k in data["pages"]}
+        cache.write_text(json.dumps(data), "utf-8")
+        assert _scan([str(root), "-f", "json", "--cache", str(cache)], capsys) == expected
+
+
 def test_a_page_moved_to_another_release_folder_is_parsed_again(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
