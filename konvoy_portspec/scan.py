@@ -492,8 +492,8 @@ def _scan_in_parallel(
 ) -> tuple[list[str], list[Chunk]]:
     """Scan with worker processes, handing out pages while the walk goes on.
 
-    The workers start (and import the parsers) as the walk begins and get their first
-    pages long before it ends. Handing out a task and collecting it costs about a
+    The workers start (and import the parsers) when the first batch is dealt, early in
+    the walk of a big tree, so they work while the walk goes on. Handing out a task and collecting it costs about a
     millisecond, so tasks are big: every ``BATCH`` pages the walk yields are dealt out
     like cards, one hand per worker. Port pages cluster in folders; dealt out, each hand
     holds its share of them, and the workers finish together.

@@ -1,0 +1,103 @@
+"""Where a first `portspec scan` of the benchmark tree spends its CPU, part by part.
+
+The floor under the scan's wall time on N cores is (walk + read + prefilter + parse +
+one parser import per worker) / N. This prints each part, best of 3, serially and
+in-process, so the limit the parsers set can be checked on any machine:
+
+    python benchmarks/scan_floor.py      (after bench_scan.py has generated the tree)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from konvoy_portspec import scan
+from konvoy_portspec.extraction import decode, html_reader, markdown_reader, split_front_matter
+
+TREE = Path(__file__).resolve().parent / "_work" / "tree"
+IMPORT = (
+    "import time; t = time.perf_counter(); "
+    "import konvoy_portspec.extraction.markdown_reader, konvoy_portspec.extraction.html_reader; "
+    "print(time.perf_counter() - t)"
+)
+
+
+def best(fn: Callable[[], object], rounds: int = 3) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> int:
+    if not TREE.is_dir():
+        print("no tree: run benchmarks/bench_scan.py first", file=sys.stderr)
+        return 2
+    root = str(TREE)
+    rels = scan.list_pages(root)
+    paths = [os.path.join(root, rel) for rel in rels]
+    raws: list[bytes] = []
+
+    def read() -> None:
+        raws.clear()
+        for path in paths:
+            with open(path, "rb", buffering=0) as fh:
+                raws.append(fh.readall())
+
+    walk_s = best(lambda: list(scan.iter_pages(root)))
+    read_s = best(read)
+    prefilter_s = best(lambda: [scan.may_hold_port_table(raw) for raw in raws])
+    candidates = [
+        (rel, raw) for rel, raw in zip(rels, raws, strict=True) if scan.may_hold_port_table(raw)
+    ]
+    parse_s = best(lambda: [scan.parse_page(raw, rel, root + "/" + rel) for rel, raw in candidates])
+
+    # The two libraries' own share: markdown-it block tokens, beautifulsoup4 trees.
+    md = markdown_reader.parser()
+    bodies = [
+        split_front_matter(decode(raw))[1] for rel, raw in candidates if not rel.endswith(".html")
+    ]
+    chunks: list[str] = []
+    read_html = markdown_reader.read_html
+
+    def keep(chunk: str, line_offset: int = 0) -> list[html_reader.Event]:
+        chunks.append(chunk)
+        return read_html(chunk, line_offset)
+
+    markdown_reader.read_html = keep
+    for rel, raw in candidates:
+        scan.parse_page(raw, rel, root + "/" + rel)
+    markdown_reader.read_html = read_html
+    pages = [raw for rel, raw in candidates if rel.endswith(".html")]
+    chunks += [split_front_matter(decode(raw))[1] for raw in pages]
+    from bs4 import BeautifulSoup
+
+    markdown_s = best(lambda: [md.parse(body) for body in bodies])
+    bs4_s = best(lambda: [BeautifulSoup(chunk, "html.parser") for chunk in chunks])
+    import_s = min(
+        float(subprocess.run([sys.executable, "-c", IMPORT], capture_output=True, text=True).stdout)
+        for _ in range(3)
+    )
+    cores = os.cpu_count() or 1
+    print(f"{len(rels)} pages, {len(candidates)} past the prefilter, {len(chunks)} HTML chunks")
+    print(f"walk {walk_s:.3f} s, read {read_s:.3f} s, prefilter {prefilter_s:.3f} s")
+    print(
+        f"parse {parse_s:.3f} s: markdown-it block tokens {markdown_s:.3f} s, "
+        f"beautifulsoup4 trees {bs4_s:.3f} s, the rest {parse_s - markdown_s - bs4_s:.3f} s"
+    )
+    print(f"parser import {import_s:.3f} s per worker")
+    total = walk_s + read_s + prefilter_s + parse_s + cores * import_s
+    print(f"CPU {total:.3f} s; floor on {cores} cores {total / cores:.3f} s")
+    print(f"the two parsers alone on {cores} cores: {(markdown_s + bs4_s) / cores:.3f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
