@@ -92,13 +92,41 @@ class ScanResult:
 # --- which files ---------------------------------------------------------------------
 
 
-def iter_pages(root: str) -> Iterator[str]:
-    """Docs pages below ``root`` as ``/``-separated relative paths, in no set order.
+def excluder(patterns: Sequence[str]) -> Callable[[str, str], bool] | None:
+    """A test ``(name, path) -> excluded`` for ``--exclude`` patterns, or ``None``.
+
+    A pattern without ``/`` is a name: it matches a file or folder of that name anywhere
+    (``public``, ``*.html``). A pattern with ``/`` is a path below the scanned root
+    (``docs/archive``, ``v1.*/ports.md``). Both are shell globs, matched case-sensitively
+    like the paths themselves; a trailing ``/`` is ignored.
+    """
+    import fnmatch
+
+    names = [p.strip("/") for p in patterns if "/" not in p.strip("/") and p.strip("/")]
+    paths = [p.strip("/") for p in patterns if "/" in p.strip("/")]
+    name_re = re.compile("|".join(fnmatch.translate(p) for p in names)) if names else None
+    path_re = re.compile("|".join(fnmatch.translate(p) for p in paths)) if paths else None
+    if name_re is None and path_re is None:
+        return None
+
+    def excluded(name: str, path: str) -> bool:
+        return bool(
+            (name_re is not None and name_re.match(name))
+            or (path_re is not None and path_re.match(path))
+        )
+
+    return excluded
+
+
+def iter_pages(root: str, exclude: Sequence[str] = ()) -> Iterator[str]:
+    """Docs pages below ``root`` as ``/``-separated relative paths, in no set order;
+    ``exclude`` holds ``--exclude`` patterns (see :func:`excluder`).
 
     ``os.scandir`` rather than ``os.walk``: the directory entries already know whether
     they are folders, and building the relative path as the walk goes saves a
     ``relpath`` per folder; on an 8,000-page tree this walk takes a third of the time.
     """
+    skip = excluder(exclude)
     stack = [("", root)]
     while stack:
         prefix, folder = stack.pop()
@@ -114,15 +142,19 @@ def iter_pages(root: str) -> Iterator[str]:
                 continue
             if entry.is_dir():
                 # Like os.walk, links to folders are not followed (no loops, no escapes).
-                if name not in SKIP_DIRS and not entry.is_symlink():
+                if name in SKIP_DIRS or entry.is_symlink():
+                    continue
+                if skip is None or not skip(name, prefix + name):
                     stack.append((f"{prefix}{name}/", entry.path))
-            elif name.lower().endswith(PAGE_SUFFIXES):
+            elif name.lower().endswith(PAGE_SUFFIXES) and (
+                skip is None or not skip(name, prefix + name)
+            ):
                 yield prefix + name
 
 
-def list_pages(root: str) -> list[str]:
+def list_pages(root: str, exclude: Sequence[str] = ()) -> list[str]:
     """Docs pages below ``root`` as sorted ``/``-separated relative paths."""
-    return sorted(iter_pages(root))
+    return sorted(iter_pages(root, exclude))
 
 
 # --- the prefilter --------------------------------------------------------------------
@@ -493,10 +525,11 @@ def _scan_in_parallel(
     """Scan with worker processes, handing out pages while the walk goes on.
 
     The workers start (and import the parsers) when the first batch is dealt, early in
-    the walk of a big tree, so they work while the walk goes on. Handing out a task and collecting it costs about a
-    millisecond, so tasks are big: every ``BATCH`` pages the walk yields are dealt out
-    like cards, one hand per worker. Port pages cluster in folders; dealt out, each hand
-    holds its share of them, and the workers finish together.
+    the walk of a big tree, so they work while the walk goes on. Handing out a task and
+    collecting it costs about a millisecond, so tasks are big: every ``BATCH`` pages the
+    walk yields are dealt out like cards, one hand per worker. Port pages cluster in
+    folders; dealt out, each hand holds its share of them, and the workers finish
+    together.
     """
     from concurrent.futures import Future, ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
@@ -544,16 +577,18 @@ def scan_tree(
     jobs: int | None = None,
     progress: Progress | None = None,
     cache: dict[str, Entry] | None = None,
+    exclude: Sequence[str] = (),
 ) -> ScanResult:
     """Scan every docs page below ``root``; ``jobs`` worker processes (default: one per
     CPU; a tree of fewer than ``SERIAL_BELOW`` pages is scanned in-process). With
     ``cache`` (the entries of an earlier run, see :mod:`.scan_cache`), unchanged pages
     are not parsed again, and the result carries the entries to keep for the next run.
-    ``progress(done, found)`` is called as pages are finished."""
+    ``exclude`` holds ``--exclude`` patterns (see :func:`excluder`). ``progress(done,
+    found)`` is called as pages are finished."""
     if not os.path.isdir(root):
         raise PortSpecError("not a directory", path=root)
     workers = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
-    walk = iter_pages(root)
+    walk = iter_pages(root, exclude)
     first = list(itertools.islice(walk, SERIAL_BELOW))
     if workers == 1 or len(first) < SERIAL_BELOW:
         rels, chunks = _scan_serially(root, itertools.chain(first, walk), cache, progress)

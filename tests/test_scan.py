@@ -417,3 +417,41 @@ def test_a_dead_worker_is_a_clear_error_not_a_traceback(tmp_path, capsys, monkey
     err = capsys.readouterr().err
     assert "a worker process died" in err and "--jobs 1" in err
     assert "Traceback" not in err
+
+
+def test_exclude_skips_names_anywhere_and_paths_below_the_root(tmp_path, capsys):
+    root = tmp_path / "docs"
+    for rel in (
+        "content/v2.1/ports.md",
+        "content/archive/v1.0/ports.md",
+        "public/v2.1/ports/index.html",
+        "site/content/archive/x.md",
+        "content/v2.1/draft.md",
+    ):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(PIPE_PAGE, "utf-8")
+    everything = list_pages(str(root))
+    assert len(everything) == 5
+    assert list_pages(str(root), ["public", "draft.md"]) == [
+        "content/archive/v1.0/ports.md",
+        "content/v2.1/ports.md",
+        "site/content/archive/x.md",
+    ]
+    # A path pattern is anchored at the root: site/content/archive is not content/archive.
+    assert list_pages(str(root), ["content/archive/", "*.html"]) == [
+        "content/v2.1/draft.md",
+        "content/v2.1/ports.md",
+        "site/content/archive/x.md",
+    ]
+    assert list_pages(str(root), ["*/v2.*"]) == [
+        "content/archive/v1.0/ports.md",
+        "site/content/archive/x.md",
+    ]
+    assert list_pages(str(root), ["Public"]) == everything  # case-sensitive, like paths
+    code, data = _run_json(
+        ["scan", str(root), "-f", "json", "--exclude", "public", "--exclude", "archive"],
+        capsys,
+    )
+    assert code == 0
+    assert [p["path"] for p in data["pages"]] == ["content/v2.1/draft.md", "content/v2.1/ports.md"]
+    assert data["totals"]["files"] == 2

@@ -30,6 +30,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="worker processes (default: one per CPU; 1 scans in-process)",
     )
     p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip files and folders matching GLOB (repeatable): a name anywhere "
+        "(public, *.html) or, with a /, a path below DIR (content/archive, v1.*/ports.md)",
+    )
+    p.add_argument(
         "--cache",
         metavar="FILE",
         help="keep what each page held in FILE and parse only pages changed since the run "
@@ -90,7 +98,13 @@ def run(args: argparse.Namespace) -> int:
 
         stamp = fingerprint()
         cache = load(args.cache, stamp)
-    result = scan_tree(args.directory, jobs=args.jobs, progress=_progress_bar(), cache=cache)
+    result = scan_tree(
+        args.directory,
+        jobs=args.jobs,
+        progress=_progress_bar(),
+        cache=cache,
+        exclude=args.exclude,
+    )
     if args.format == "json":
         from ..jsontext import dumps
 
