@@ -3,7 +3,6 @@ project's own extractor makes of the corpus pages."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import jsonschema
@@ -12,15 +11,7 @@ import pytest
 import konvoy_portspec as k
 from konvoy_portspec import bundled
 
-from .conftest import RELEASES, ROOT
-
-
-def _build_module():
-    spec = importlib.util.spec_from_file_location("build_spec", ROOT / "scripts" / "build_spec.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .conftest import RELEASES, ROOT, load_script
 
 
 def test_releases_are_the_eight_corpus_releases_oldest_first():
@@ -37,7 +28,7 @@ def test_bundled_file_matches_schema(release):
 
 
 def test_regenerating_from_the_corpus_gives_the_same_bytes(corpus):
-    built = _build_module().build_all(str(corpus))
+    built = load_script("scripts/build_spec.py").build_all(str(corpus))
     assert sorted(built, key=RELEASES.index) == RELEASES
     for release, text in built.items():
         on_disk = (ROOT / "spec" / "konvoy" / f"{release}.json").read_text("utf-8")

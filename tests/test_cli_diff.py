@@ -3,7 +3,6 @@ import discipline of its start path, and the start-up benchmark script."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -17,7 +16,7 @@ from konvoy_portspec import diff_format
 from konvoy_portspec.cli import diff as cli_diff
 from konvoy_portspec.cli import run
 
-from .conftest import ROOT
+from .conftest import ROOT, load_script
 
 HEAVY = {"bs4", "markdown_it", "docutils", "sphinx", "jsonschema", "yaml"}
 SCHEMA = json.loads((ROOT / "spec" / "diff.schema.json").read_text("utf-8"))
@@ -260,18 +259,8 @@ def test_the_heavy_module_check_can_fail():
     assert "jsonschema" in proc.stdout
 
 
-def _bench_module():
-    spec = importlib.util.spec_from_file_location(
-        "bench_cli_start", ROOT / "benchmarks" / "bench_cli_start.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_bench_script_reports_a_ratio_and_verdict(capsys):
-    bench = _bench_module()
+    bench = load_script("benchmarks/bench_cli_start.py")
     assert bench.cli_command()[-3:] == ["diff", "v1.8", "v2.1"]
     code = bench.main(["-n", "2", "--goal", "1000"])
     out = capsys.readouterr().out

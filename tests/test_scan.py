@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,7 +18,7 @@ from konvoy_portspec.extraction import extract_file, extract_text
 from konvoy_portspec.scan import list_pages, may_hold_port_table, scan_tree
 from konvoy_portspec.specio import to_dict
 
-from .conftest import ROOT
+from .conftest import ROOT, load_script
 
 PIPE_PAGE = """---
 release: v9.1
@@ -376,16 +375,8 @@ def test_prefilter_property(header, html):
 # --- the benchmark generator ---------------------------------------------------------
 
 
-def _gen_tree():
-    spec = importlib.util.spec_from_file_location("gen_tree", ROOT / "benchmarks" / "gen_tree.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_generated_tree_scan_finds_exactly_the_ground_truth(tmp_path):
-    gen = _gen_tree()
+    gen = load_script("benchmarks/gen_tree.py")
     truth = gen.generate(tmp_path / "tree", pages=300, seed=3, mean_size=3000, port_share=0.1)
     assert 15 <= len(truth) <= 50
     again = gen.generate(tmp_path / "again", pages=300, seed=3, mean_size=3000, port_share=0.1)

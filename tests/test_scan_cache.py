@@ -21,6 +21,14 @@ def _scan(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str
     return code, out, err
 
 
+def _one_page_tree(tmp_path: Path) -> tuple[Path, Path]:
+    """A docs tree of one port page, and where its cache goes."""
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "a.md").write_text(PIPE_PAGE, "utf-8")
+    return root, tmp_path / "c.json"
+
+
 @pytest.fixture
 def serial_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small trees use the worker pool too, so both paths see the cache."""
@@ -50,11 +58,8 @@ def test_warm_scan_gives_the_cold_result_without_parsing(
 def test_cached_entries_are_used_and_changed_pages_parsed_again(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = tmp_path / "docs"
-    root.mkdir()
-    (root / "a.md").write_text(PIPE_PAGE, "utf-8")
+    root, cache = _one_page_tree(tmp_path)
     (root / "b.html").write_text(HTML_PAGE, "utf-8")
-    cache = tmp_path / "c.json"
     _scan([str(root), "--cache", str(cache)], capsys)
 
     # Tamper with a's entry: a warm scan must report the tampered entry (it was used) ...
@@ -76,10 +81,7 @@ def test_cached_entries_are_used_and_changed_pages_parsed_again(
 def test_an_entry_of_the_wrong_shape_is_a_miss(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = tmp_path / "docs"
-    root.mkdir()
-    (root / "a.md").write_text(PIPE_PAGE, "utf-8")
-    cache = tmp_path / "c.json"
+    root, cache = _one_page_tree(tmp_path)
     expected = _scan([str(root), "-f", "json", "--cache", str(cache)], capsys)
     data = json.loads(cache.read_text("utf-8"))
     for bad in ({"roles": 3, "tables": 1}, {"roles": [{"title": "x"}], "tables": 1}):
@@ -106,10 +108,7 @@ def test_a_page_moved_to_another_release_folder_is_parsed_again(
 def test_a_cache_from_other_code_or_a_broken_one_is_ignored_and_rewritten(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = tmp_path / "docs"
-    root.mkdir()
-    (root / "a.md").write_text(PIPE_PAGE, "utf-8")
-    cache = tmp_path / "c.json"
+    root, cache = _one_page_tree(tmp_path)
     expected = _scan([str(root), "-f", "json"], capsys)
 
     key_a = scan_cache.key(str(root / "a.md"), (root / "a.md").read_bytes())
@@ -132,10 +131,7 @@ def test_a_cache_from_other_code_or_a_broken_one_is_ignored_and_rewritten(
 def test_an_unchanged_cache_is_not_rewritten(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = tmp_path / "docs"
-    root.mkdir()
-    (root / "a.md").write_text(PIPE_PAGE, "utf-8")
-    cache = tmp_path / "c.json"
+    root, cache = _one_page_tree(tmp_path)
     _scan([str(root), "--cache", str(cache)], capsys)
     os.utime(cache, ns=(1, 1))
     _scan([str(root), "--cache", str(cache)], capsys)
@@ -148,9 +144,7 @@ def test_an_unchanged_cache_is_not_rewritten(
 def test_a_cache_that_cannot_be_written_warns_and_keeps_the_result(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = tmp_path / "docs"
-    root.mkdir()
-    (root / "a.md").write_text(PIPE_PAGE, "utf-8")
+    root, _ = _one_page_tree(tmp_path)
     expected = _scan([str(root), "-f", "json"], capsys)
     missing = tmp_path / "no-such-dir" / "c.json"
     code, out, err = _scan([str(root), "-f", "json", "--cache", str(missing)], capsys)
