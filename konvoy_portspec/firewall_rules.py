@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .errors import PortSpecError
+from .model import MAX_PORT, MIN_PORT
 
 #: ``-p`` values (names or numbers) to the protocol ids the spec uses.
 IPTABLES_PROTOCOLS = {
@@ -137,7 +138,7 @@ class RuleSet:
 
 
 def _port(text: str, where: str) -> int:
-    if not text.isdigit() or not 0 < int(text) <= 65535:
+    if not text.isdigit() or not MIN_PORT <= int(text) <= MAX_PORT:
         raise RulesError(f"not a port: {text!r} in {where}")
     return int(text)
 
@@ -152,7 +153,7 @@ def parse_ports(text: str, where: str = "--dport") -> list[tuple[int, int]]:
         if ":" in piece:
             low, _, high = piece.partition(":")
             start = _port(low, where) if low else 1
-            end = _port(high, where) if high else 65535
+            end = _port(high, where) if high else MAX_PORT
         else:
             start = end = _port(piece, where)
         if start > end:
@@ -250,7 +251,7 @@ def parse_rule(
     if states and "NEW" not in states:
         return skip(f"only {','.join(sorted(states))} connections")
     if protocol in PORT_PROTOCOLS:
-        ranges = dports if dports is not None else [(1, 65535)]
+        ranges = dports if dports is not None else [(MIN_PORT, MAX_PORT)]
         return [
             FirewallRule(protocol, start, end, role, comment, "", lineno, text)
             for start, end in ranges
@@ -428,7 +429,7 @@ def opened(rules: Sequence[FirewallRule], protocol: str) -> list[tuple[int, int]
         if r.port is not None and r.end_port is not None and r.protocol == protocol
     )
     if any(r.protocol == "all" for r in rules):
-        spans = [(1, 65535)]
+        spans = [(MIN_PORT, MAX_PORT)]
     merged: list[tuple[int, int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1] + 1:

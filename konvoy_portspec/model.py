@@ -72,6 +72,9 @@ def _init(obj: object, **fields: object) -> None:
 
 SCHEMA_VERSION = 1
 
+#: The range of port numbers: 0 is no port a service can be reached on.
+MIN_PORT, MAX_PORT = 1, 65535
+
 #: Protocols that carry port numbers. Port-less rules (ICMP, IP-in-IP, ...) use others.
 PORT_PROTOCOLS = ("tcp", "udp", "sctp")
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from ._gc import paused
 from .errors import OutputError, SpecFormatError
-from .model import SCHEMA_VERSION, Role, RoleMap, Rule, Source, Spec
+from .model import MAX_PORT, MIN_PORT, SCHEMA_VERSION, Role, RoleMap, Rule, Source, Spec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` stays off the CLI's start path
@@ -126,7 +126,7 @@ _RULE_KEYS = frozenset({"port", "end_port", "protocol", "component", "notes"})
 
 
 def _port_ok(value: object) -> bool:
-    return type(value) is int and 1 <= value <= 65535
+    return type(value) is int and MIN_PORT <= value <= MAX_PORT
 
 
 def conforms(data: Any) -> bool:
@@ -198,13 +198,10 @@ def conforms(data: Any) -> bool:
 
 def loads(text: str | bytes, *, path: str | None = None, check: bool = True) -> Spec:
     """Parse spec JSON; errors name the file and, for bad JSON, the line."""
-    try:
-        with paused():
-            data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecFormatError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
-    except UnicodeDecodeError:
-        raise SpecFormatError("not UTF-8 text", path=path) from None
+    from .files import parse_json
+
+    with paused():
+        data = parse_json(text, SpecFormatError, path)
     if check and not conforms(data):
         problems = schema_errors(data)
         if problems:

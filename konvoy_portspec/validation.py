@@ -58,9 +58,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import PortSpecError
-from .model import PORT_PROTOCOLS, Role, Rule, Spec
-
-MIN_PORT, MAX_PORT = 1, 65535
+from .model import MAX_PORT, MIN_PORT, PORT_PROTOCOLS, Role, Rule, Spec
 
 ERROR, WARNING = "error", "warning"
 SEVERITIES = (ERROR, WARNING)
@@ -301,14 +299,9 @@ def load_policy(path: str | os.PathLike[str] | None = None, *, check: bool = Tru
             raw = fh.read()
     except OSError as exc:
         raise PolicyError(f"cannot read policy: {exc.strerror}", path=name) from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(
-            f"policy is not valid JSON: {exc.msg}", path=name, line=exc.lineno
-        ) from None
-    except UnicodeDecodeError:
-        raise PolicyError("policy is not UTF-8 text", path=name) from None
+    from .files import parse_json
+
+    data = parse_json(raw, PolicyError, name, "policy")
     return policy_from_dict(data, path=name, check=check)
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import argparse
 
+from ..model import MAX_PORT, MIN_PORT
+
 
 def _port(text: str) -> int:
     try:
         port = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port out of range 1-65535: {port}")
+    if not MIN_PORT <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"port out of range {MIN_PORT}-{MAX_PORT}: {port}")
     return port
 
 

@@ -48,21 +48,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _read_json(path: str) -> Any:
-    import json
-
     from ..errors import SpecFormatError
+    from ..files import parse_json, read_bytes
 
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise SpecFormatError(f"cannot read: {exc.strerror}", path=path) from None
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise SpecFormatError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
-    except UnicodeDecodeError:
-        raise SpecFormatError("not UTF-8 text", path=path) from None
+    name, raw = read_bytes(path, SpecFormatError, "spec file")
+    return parse_json(raw, SpecFormatError, name)
 
 
 def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:

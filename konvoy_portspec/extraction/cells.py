@@ -14,8 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..errors import ExtractError
-
-MAX_PORT = 65535
+from ..model import MAX_PORT
 
 #: Transport protocol names as docs spell them, to the canonical lower-case id.
 PROTOCOL_NAMES = {

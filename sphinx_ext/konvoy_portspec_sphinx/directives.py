@@ -117,11 +117,9 @@ class PortsDiffDirective(PortsDirective):
 
     required_arguments = 2
     optional_arguments = 0
+    # A diff table has fixed columns; every other option is the tables' own.
     option_spec: ClassVar[dict[str, Any]] = {
-        "role": directives.unchanged_required,
-        "caption": directives.unchanged_required,
-        "name": directives.unchanged_required,
-        "class": directives.class_option,
+        k: v for k, v in PortsDirective.option_spec.items() if k != "columns"
     }
 
     def run(self) -> list[nodes.Node]:
