@@ -32,7 +32,6 @@ from typing import Any
 
 from .model import Rule, Spec
 
-TCP_LISTEN = "0A"
 TCP_STATES = {
     "01": "ESTABLISHED",
     "02": "SYN_SENT",

@@ -61,7 +61,6 @@ from .errors import PortSpecError
 from .model import MAX_PORT, MIN_PORT, PORT_PROTOCOLS, Role, Rule, Spec
 
 ERROR, WARNING = "error", "warning"
-SEVERITIES = (ERROR, WARNING)
 
 #: Protocols a port-less rule (ICMP, IP-in-IP, ...) may name, besides the port protocols.
 PORTLESS_PROTOCOLS = ("icmp", "icmpv6", "ipip", "esp", "ah", "gre", "vrrp", "igmp", "any")
