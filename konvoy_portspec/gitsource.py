@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 
@@ -25,13 +24,11 @@ def read_git_page(spec: str, *, release: str | None = None, cwd: str | None = No
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         reason = message[-1] if message else f"git show exited {proc.returncode}"
         raise ExtractError(f"no such file or revision ({reason})", path=spec)
-    from .extraction import decode, extract_text
+    from .extraction import extract_bytes
 
-    raw = proc.stdout
-    spec_out = extract_text(
-        decode(raw, spec),
+    return extract_bytes(
+        proc.stdout,
+        name=spec,
         path=os.path.join(rev, path) if release is None else path,
         release=release,
-        sha256=hashlib.sha256(raw).hexdigest(),
     )
-    return spec_out

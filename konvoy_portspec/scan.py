@@ -429,31 +429,18 @@ def from_entry(rel: str, entry: Entry) -> Page | PageError | None:
 
 
 def parse_page(raw: bytes, rel: str, path: str) -> Page | PageError | None:
-    """The extractor's pipeline, keeping what ``extract_text`` does not return (the
-    number of port tables) and treating "no port table" as a plain ``None``."""
-    from .extraction import decode, read_events, release_from, split_front_matter
-    from .extraction.build import build_roles, is_port_table
-    from .extraction.events import Table
+    """The extractor's pipeline (:func:`~.extraction.read_page`), keeping what ``extract``
+    does not return (the number of port tables), "no port table" as a plain ``None``."""
+    from .extraction import decode, product_from, read_page, release_from
 
     try:
-        text = decode(raw, rel)
-        meta, body = split_front_matter(text)
-        events = read_events(body, path)
-        roles = build_roles(events)
+        meta, roles, tables = read_page(decode(raw, rel), path)
     except PortSpecError as exc:
         return PageError(rel, exc.message, exc.line)
-    except RecursionError:
-        return PageError(rel, "page is nested too deeply to read")
     if not roles:
         return None
-    tables = sum(1 for e in events if isinstance(e, Table) and is_port_table(e))
     release = release_from(meta, path)
-    product = meta.get("product")
-    spec = Spec(
-        release=release or "unknown",
-        product=product if isinstance(product, str) else "konvoy",
-        roles=RoleMap(roles),
-    )
+    spec = Spec(release=release or "unknown", product=product_from(meta), roles=RoleMap(roles))
     return Page(rel, spec, tables, release is not None)
 
 

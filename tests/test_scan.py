@@ -446,3 +446,14 @@ def test_exclude_skips_names_anywhere_and_paths_below_the_root(tmp_path, capsys)
     assert code == 0
     assert [p["path"] for p in data["pages"]] == ["content/v2.1/draft.md", "content/v2.1/ports.md"]
     assert data["totals"]["files"] == 2
+
+
+def test_scan_and_extract_read_a_page_alike_whatever_its_byte_order_marks(tmp_path, capsys):
+    """Both go through one decoding and one pipeline, so they cannot drift apart."""
+    page = "\ufeff\ufeff---\nrelease: v2.5\n---\n" + PIPE_PAGE.split("---\n", 2)[2]
+    (tmp_path / "p.md").write_text(page, "utf-8")
+    spec = extract_file(tmp_path / "p.md")
+    code, data = _run_json(["scan", str(tmp_path), "-f", "json"], capsys)
+    assert code == 0 and spec.release == "v2.5"
+    assert data["pages"][0]["release"] == spec.release
+    assert data["pages"][0]["roles"] == to_dict(spec)["roles"]

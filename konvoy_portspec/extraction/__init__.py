@@ -15,17 +15,20 @@ from typing import Any
 
 from ..errors import ExtractError, PortSpecError
 from ..files import read_bytes
-from ..model import RoleMap, Source, Spec
+from ..model import Role, RoleMap, Source, Spec
 from ..releases import normalize
-from .build import build_roles
+from .build import build_page
 from .events import Event
 
 __all__ = [
     "decode",
     "extract",
+    "extract_bytes",
     "extract_file",
     "extract_text",
+    "product_from",
     "read_events",
+    "read_page",
     "release_from",
     "split_front_matter",
 ]
@@ -42,11 +45,19 @@ def decode(raw: bytes, name: str = "<input>") -> str:
     if b"\x00" in raw:
         raise ExtractError("not a text file (it holds NUL bytes)", path=name)
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ExtractError("not UTF-8 text", path=name, line=line) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return _normalized(text, name)
+
+
+def _normalized(text: str, name: str) -> str:
+    """Page text as every reader expects it: no NUL, no byte order marks, ``\\n`` line
+    ends. One place, so a page reads the same from bytes (scan) and from text."""
+    if "\x00" in text:
+        raise ExtractError("not a text file (it holds NUL bytes)", path=name)
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -129,6 +140,26 @@ def read_events(body: str, path: str | None = None) -> list[Event]:
     return read_markdown(body)
 
 
+def read_page(text: str, path: str | None = None) -> tuple[dict[str, Any], list[Role], int]:
+    """Front matter, roles and number of port tables of decoded page text: the pipeline
+    ``extract`` and ``scan`` share. Errors carry the page's path (or ``<input>``)."""
+    name = path or "<input>"
+    meta, body = split_front_matter(_normalized(text, name))
+    try:
+        roles, tables = build_page(read_events(body, path))
+    except PortSpecError as exc:
+        raise exc.with_location(path=name) from None
+    except RecursionError:
+        raise ExtractError("page is nested too deeply to read", path=name) from None
+    return meta, roles, tables
+
+
+def product_from(meta: dict[str, Any]) -> str:
+    """The product a page's front matter names, else ``konvoy``."""
+    product = meta.get("product")
+    return product if isinstance(product, str) else "konvoy"
+
+
 def extract_text(
     text: str,
     *,
@@ -139,25 +170,35 @@ def extract_text(
 ) -> Spec:
     """Extract a spec from page text. ``path`` is used for messages and release guessing."""
     name = path or "<input>"
-    if "\x00" in text:
-        raise ExtractError("not a text file (it holds NUL bytes)", path=name)
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    meta, body = split_front_matter(text)
-    try:
-        roles = build_roles(read_events(body, path))
-    except PortSpecError as exc:
-        raise exc.with_location(path=name) from None
-    except RecursionError:
-        raise ExtractError("page is nested too deeply to read", path=name) from None
+    text = _normalized(text, name)
+    meta, roles, _ = read_page(text, path)
     if not roles:
         raise ExtractError("no port table found (no table with a port column)", path=name)
     digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
-    meta_product = meta.get("product")
     return Spec(
         release=normalize(release) if release else (release_from(meta, path) or "unknown"),
-        product=product or (str(meta_product) if isinstance(meta_product, str) else "konvoy"),
+        product=product or product_from(meta),
         source=Source(os.path.basename(path) if path else "<input>", digest),
         roles=RoleMap(roles),
+    )
+
+
+def extract_bytes(
+    raw: bytes,
+    *,
+    name: str = "<input>",
+    path: str | None = None,
+    release: str | None = None,
+    product: str | None = None,
+) -> Spec:
+    """Extract a spec from page bytes; the source records the sha256 of the bytes as
+    they are. ``name`` is what decoding errors call the input."""
+    return extract_text(
+        decode(raw, name),
+        path=path,
+        release=release,
+        product=product,
+        sha256=hashlib.sha256(raw).hexdigest(),
     )
 
 
@@ -170,10 +211,7 @@ def extract_file(
 ) -> Spec:
     """Extract a spec from a page on disk; the source records its name and sha256."""
     name, raw = read_bytes(path, ExtractError, "page")
-    text = decode(raw, name)
-    spec = extract_text(
-        text, path=name, release=release, product=product, sha256=hashlib.sha256(raw).hexdigest()
-    )
+    spec = extract_bytes(raw, name=name, path=name, release=release, product=product)
     if source_name is not None and spec.source is not None:
         spec = spec.replace(source=Source(source_name, spec.source.sha256))
     return spec
@@ -191,12 +229,7 @@ def extract(
     page text otherwise.
     """
     if isinstance(source, bytes):
-        return extract_text(
-            decode(source),
-            release=release,
-            product=product,
-            sha256=hashlib.sha256(source).hexdigest(),
-        )
+        return extract_bytes(source, release=release, product=product)
     if isinstance(source, os.PathLike) or (
         "\n" not in source and len(source) < 4096 and os.path.isfile(source)
     ):

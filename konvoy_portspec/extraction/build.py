@@ -54,10 +54,6 @@ def _is_port_field(field: str) -> bool:
     return field in (cells.PORT, cells.PORT_START) or field.startswith(cells.PORT + ":")
 
 
-def is_port_table(table: Table) -> bool:
-    return any(_is_port_field(f) for f in _columns(_split_header(table)[1]))
-
-
 def _port_sources(values: dict[str, str]) -> list[tuple[cells.PortCell, tuple[str, ...]]]:
     """The port cells of a row with the protocols their column headers name."""
     sources = []
@@ -183,13 +179,15 @@ def _split_header(table: Table) -> tuple[str, list[list[str]], list[list[str]], 
     return "", header, rows, lines
 
 
-def build_roles(events: Iterable[Event]) -> list[Role]:
-    """Roles in document order; tables filed under the same role id are concatenated."""
+def build_page(events: Iterable[Event]) -> tuple[list[Role], int]:
+    """The roles of a page in document order (tables filed under the same role id are
+    concatenated) and how many port tables it has."""
     order: list[str] = []
     titles: dict[str, str] = {}
     rules: dict[str, list[Rule]] = {}
     stack: list[Heading] = []
     previous: Event | None = None
+    port_tables = 0
 
     def add(title: str, new_rules: list[Rule]) -> None:
         role_id = cells.role_id_for(title)
@@ -204,9 +202,13 @@ def build_roles(events: Iterable[Event]) -> list[Role]:
             while stack and stack[-1].level >= event.level:
                 stack.pop()
             stack.append(event)
-        elif isinstance(event, Table) and is_port_table(event):
+        elif isinstance(event, Table):
             spanning_title, header, body, body_lines = _split_header(event)
             fields = _columns(header)
+            if not any(_is_port_field(f) for f in fields):
+                previous = event
+                continue
+            port_tables += 1
             title = spanning_title or _title_for(event, stack, previous)
             pending: list[Rule] = []
             sectioned = False
@@ -230,4 +232,4 @@ def build_roles(events: Iterable[Event]) -> list[Role]:
             if pending or not sectioned:
                 add(title, pending)
         previous = event
-    return [Role(rid, titles[rid], tuple(rules[rid])) for rid in order]
+    return [Role(rid, titles[rid], tuple(rules[rid])) for rid in order], port_tables
