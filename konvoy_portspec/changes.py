@@ -214,17 +214,6 @@ def _ident(rule: Rule) -> _Ident:
     return (rule.protocol, rule.port, rule.end_port, rule.component, rule.notes, rule.extra)
 
 
-def _order(rule: Rule) -> tuple[str, int, int, str, str, tuple[tuple[str, str], ...]]:
-    return (
-        rule.protocol,
-        rule.port or 0,
-        rule.end_port or 0,
-        rule.component,
-        rule.notes,
-        rule.extra,
-    )
-
-
 def _span(rule: Rule) -> tuple[int, int]:
     return (rule.port or 0, rule.end_port or 0)
 
@@ -414,7 +403,7 @@ def _apply(spec: Spec, d: SpecDiff) -> Spec:
         elif in_spec is not None and Counter(map(_ident, in_spec.rules)) == bag:
             rules = in_spec.rules
         else:
-            rules = tuple(sorted((known[i] for i in bag.elements()), key=_order))
+            rules = tuple(sorted((known[i] for i in bag.elements()), key=Rule._order))
         titled = in_new if in_new is not None else in_spec
         title = titled.title if titled is not None else rid
         roles.append(Role(rid, title, rules))

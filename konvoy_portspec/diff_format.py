@@ -23,16 +23,9 @@ MARKERS = {ADDED: "+", REMOVED: "-", CHANGED: "~", MOVED: ">"}
 _COLORS = {ADDED: "32", REMOVED: "31", CHANGED: "33", MOVED: "36"}  # green red yellow cyan
 _BOLD = "1"
 
-#: Prefix of the iptables comment that marks a rule as ours (``-D`` must match it).
-
 
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\033[{code}m{text}\033[0m" if color else text
-
-
-def _where(rule: Rule) -> str:
-    """``1338/tcp``, ``30000-32767/tcp``, or ``icmp`` for a port-less rule."""
-    return f"{rule.port_text}/{rule.protocol}" if rule.port is not None else rule.protocol
 
 
 def _side(spec: Spec) -> str:
@@ -101,8 +94,8 @@ class TextFormatter(Formatter):
     @staticmethod
     def _where(change: Change) -> str:
         if change.kind == MOVED and change.before is not None:
-            return f"{change.before.port_text} -> {_where(change.rule)}"
-        return _where(change.rule)
+            return f"{change.before.port_text} -> {change.rule.where}"
+        return change.rule.where
 
 
 class MarkdownFormatter(Formatter):
@@ -149,12 +142,6 @@ class MarkdownFormatter(Formatter):
         return change.kind
 
 
-def _rule_dict(rule: Rule) -> dict[str, Any]:
-    from .specio import rule_to_dict
-
-    return rule_to_dict(rule)
-
-
 def _side_dict(spec: Spec) -> dict[str, Any]:
     out: dict[str, Any] = {"product": spec.product, "release": spec.release}
     if spec.source is not None:
@@ -162,32 +149,10 @@ def _side_dict(spec: Spec) -> dict[str, Any]:
     return out
 
 
-def rule_event_dict(
-    kind: str, role: str, rule: Rule, before: Rule | None, after: Rule | None, detail: str
-) -> dict[str, Any]:
-    """What happened to a rule as JSON data: the diff's changes and the log's entries.
-
-    ``before``/``after`` are written only when both exist (changed and moved rules).
-    """
-    out: dict[str, Any] = {
-        "kind": kind,
-        "role": role,
-        "port": rule.port,
-        "end_port": rule.end_port,
-        "protocol": rule.protocol,
-        "component": rule.component,
-        "notes": rule.notes,
-    }
-    if detail:
-        out["detail"] = detail
-    if before is not None and after is not None:
-        out["before"] = _rule_dict(before)
-        out["after"] = _rule_dict(after)
-    return out
-
-
 def change_to_dict(change: Change) -> dict[str, Any]:
     """One change as JSON data (see ``spec/diff.schema.json``)."""
+    from .specio import rule_event_dict
+
     return rule_event_dict(
         change.kind, change.role, change.rule, change.before, change.after, change.detail
     )

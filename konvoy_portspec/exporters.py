@@ -18,11 +18,14 @@ import io
 import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import ClassVar
 
 from .errors import UsageError
 from .model import PORT_PROTOCOLS, Role, Rule, Spec
 from .specio import rule_to_dict
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` stays off the CLI's path (diff -f firewall uses this module)
+    from typing import ClassVar
 
 #: Port-less protocols that firewalls can still match, by IP protocol number.
 PROTOCOL_NUMBERS = {

@@ -18,8 +18,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+#: The kind of a history entry for a rule of the first release (the others: diff kinds).
 PRESENT = "present"
-#: What a history entry can say: present since the first release, or a diff kind.
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +71,14 @@ class LogEntry:
 
     def __str__(self) -> str:
         rule = self.rule
-        where = f"{rule.port_text}/{rule.protocol}" if rule.port is not None else rule.protocol
+        where = rule.where
         if self.kind == MOVED and self.before is not None:
             where = f"{self.before.port_text}->{where}"
         name = f"{where} {self.role} {rule.component}".rstrip()
         return f"{name}: {self.event()}"
 
     def to_dict(self) -> dict[str, Any]:
-        from .diff_format import rule_event_dict
+        from .specio import rule_event_dict
 
         event = rule_event_dict(
             self.kind, self.role, self.rule, self.before, self.after, self.detail

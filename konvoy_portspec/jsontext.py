@@ -9,7 +9,10 @@ one line each, which also makes the output easy to grep and to diff.
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` stays off the CLI's path
+    from typing import Any
 
 _compact = json.JSONEncoder(ensure_ascii=False).encode
 

@@ -177,9 +177,13 @@ class Rule(Value):
         assert self.end_port is not None and other.end_port is not None
         return self.port <= other.end_port and other.port <= self.end_port
 
+    @property
+    def where(self) -> str:
+        """``1338/tcp``, ``30000-32767/tcp``, or just the protocol for a port-less rule."""
+        return f"{self.port_text}/{self.protocol}" if self.port is not None else self.protocol
+
     def __str__(self) -> str:
-        where = f"{self.port_text}/{self.protocol}" if self.port is not None else self.protocol
-        return f"{where} {self.component}".rstrip()
+        return f"{self.where} {self.component}".rstrip()
 
 
 class Role(Value):

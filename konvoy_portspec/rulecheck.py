@@ -80,8 +80,7 @@ class Finding:
             return f"the rules are for role {self.role!r}, which the spec does not have"
         if self.spec_rule is not None:
             rule = self.spec_rule
-            what = f"{rule.port_text}/{rule.protocol}" if rule.port is not None else rule.protocol
-            what += _label(rule)
+            what = rule.where + _label(rule)
             if self.partial:
                 return (
                     f"{what}: in the spec, only partly opened by the rules "

@@ -34,6 +34,30 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
     return out
 
 
+def rule_event_dict(
+    kind: str, role: str, rule: Rule, before: Rule | None, after: Rule | None, detail: str
+) -> dict[str, Any]:
+    """What happened to a rule as JSON data: the diff's changes and the log's entries.
+
+    ``before``/``after`` are written only when both exist (changed and moved rules).
+    """
+    out: dict[str, Any] = {
+        "kind": kind,
+        "role": role,
+        "port": rule.port,
+        "end_port": rule.end_port,
+        "protocol": rule.protocol,
+        "component": rule.component,
+        "notes": rule.notes,
+    }
+    if detail:
+        out["detail"] = detail
+    if before is not None and after is not None:
+        out["before"] = rule_to_dict(before)
+        out["after"] = rule_to_dict(after)
+    return out
+
+
 def to_dict(spec: Spec) -> dict[str, Any]:
     out: dict[str, Any] = {
         "schema_version": spec.schema_version,

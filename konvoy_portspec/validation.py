@@ -364,7 +364,7 @@ def _duplicates(role: Role) -> Iterator[tuple[str, Rule, str]]:
             yield (
                 "duplicate-rule",
                 rule,
-                f"{_ports_text(rule)} {rule.component or '(no component)'} is listed again "
+                f"{rule.where} {rule.component or '(no component)'} is listed again "
                 f"(rules #{seen[identity] + 1} and #{n + 1} of {role.id})",
             )
         else:
@@ -422,10 +422,6 @@ def _role_policy(role: Role, policy: Policy) -> Iterator[tuple[str, Rule, str]]:
             )
 
 
-def _ports_text(rule: Rule) -> str:
-    return f"{rule.port_text}/{rule.protocol}" if rule.port is not None else rule.protocol
-
-
 def _compare_roles(
     groups: Sequence[tuple[str, dict[tuple[str, int, int], Rule]]],
     what: str,
@@ -446,7 +442,7 @@ def _compare_roles(
                     role_id,
                     invariant,
                     rule,
-                    f"{what} opens {_ports_text(rule)} on {role_id} but not on {ref_id}",
+                    f"{what} opens {rule.where} on {role_id} but not on {ref_id}",
                 )
         for key, rule in ref_keys.items():
             if key not in keys:
@@ -454,7 +450,7 @@ def _compare_roles(
                     role_id,
                     invariant,
                     rule,
-                    f"{what} opens {_ports_text(rule)} on {ref_id} but not on {role_id}",
+                    f"{what} opens {rule.where} on {ref_id} but not on {role_id}",
                 )
 
 

@@ -214,11 +214,6 @@ def diff_table(
     ]
 
 
-def port_label(rule: Rule) -> str:
-    """``10250/tcp``, ``30000-32767/tcp``, or just the protocol for a port-less rule."""
-    return f"{rule.port_text}/{rule.protocol}" if rule.port is not None else rule.protocol
-
-
 def component_ports(spec: Spec, component: str, role: str | None = None) -> str:
     """A component's ports as inline text: unique across roles, in document order."""
     if role is not None:
@@ -229,4 +224,4 @@ def component_ports(spec: Spec, component: str, role: str | None = None) -> str:
     if not found:
         where = f"{spec.release}/{role}" if role else spec.release
         raise OptionError(f"no component {component!r} in {where}")
-    return ", ".join(dict.fromkeys(port_label(rule) for rule in found))
+    return ", ".join(dict.fromkeys(rule.where for rule in found))
