@@ -4,8 +4,8 @@ Most pages of a docs tree hold no port table, and parsing a page (markdown-it, t
 beautifulsoup4 for HTML tables) costs milliseconds, so the scan reads each page's bytes
 once and parses only the pages a cheap prefilter cannot rule out. The prefilter is
 sound: it rejects a page only when no table header in it can name a port column (hold
-``port``/``ports``/``dport``/``range``/``ranges`` as a word, see
-:func:`konvoy_portspec.extraction.cells.classify_header`). The parsing itself is the
+one of :data:`konvoy_portspec.extraction.cells.PORT_WORDS` as a word, as
+:func:`~konvoy_portspec.extraction.cells.classify_header` reads it). The parsing itself is the
 extractor's own pipeline, spread over worker processes; with a cache from an earlier
 run (:mod:`.scan_cache`), pages that have not changed are not parsed again.
 """
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ExtractError, PortSpecError
+from .extraction.cells import PORT_WORDS
 from .model import RoleMap, Spec
 
 #: A page's cache entry (see :mod:`.scan_cache`): plain JSON data.
@@ -159,9 +160,10 @@ def list_pages(root: str, exclude: Sequence[str] = ()) -> list[str]:
 
 # --- the prefilter --------------------------------------------------------------------
 
-#: A port word with a plural ``s`` at most; the letter before is checked by the caller.
-_WORD_BYTES = re.compile(rb"(?:d?port|range)(?![a-rt-z])")
-_WORD_TEXT = re.compile(r"(?:d?port|range)(?![a-rt-z])")
+#: A port word not followed by a letter; the letter before is checked by the caller.
+_WORD = "(?:{})(?![a-z])".format("|".join(sorted(PORT_WORDS, key=len, reverse=True)))
+_WORD_BYTES = re.compile(_WORD.encode())
+_WORD_TEXT = re.compile(_WORD)
 #: A line that can be the delimiter row of a GFM table (container prefixes allowed).
 _DELIMITER_ROW = re.compile(rb"[ \t>]*[|: \t]*-[|: \t-]*(?=\n|\Z)")
 _TABLE_TAG = re.compile(rb"<table", re.IGNORECASE)

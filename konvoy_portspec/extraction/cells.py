@@ -300,12 +300,17 @@ def header_key(raw: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
+#: A header holding one of these words (see ``header_key``) names a port column. The
+#: scan's prefilter looks for them too, so a word added here is never skipped there.
+PORT_WORDS = frozenset({"port", "ports", "dport", "range", "ranges"})
+
+
 @functools.lru_cache(maxsize=4096)
 def classify_header(raw: str) -> str:
     """The model field a column feeds, or an ``extra`` key (a slug) for unknown columns."""
     key = header_key(raw)
     words = set(key.split())
-    has_port = bool(words & {"port", "ports", "dport", "range", "ranges"})
+    has_port = bool(words & PORT_WORDS)
     if has_port and words & {"source", "src", "name"}:
         return key.replace(" ", "_")
     if has_port and words & {"start", "from", "first", "begin", "min", "low"}:
