@@ -24,9 +24,7 @@ from typing import Any
 from .errors import ExtractError, PortSpecError
 from .extraction.cells import PORT_WORDS
 from .model import RoleMap, Spec
-
-#: A page's cache entry (see :mod:`.scan_cache`): plain JSON data.
-Entry = dict[str, Any]
+from .scan_cache import Entry
 
 #: File endings of docs pages (markdown and MDX, HTML).
 PAGE_SUFFIXES = (".md", ".markdown", ".mdx", ".html", ".htm")

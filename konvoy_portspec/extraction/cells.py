@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..errors import ExtractError
-from ..model import MAX_PORT
+from ..model import MAX_PORT, MIN_PORT
 
 #: Transport protocol names as docs spell them, to the canonical lower-case id.
 PROTOCOL_NAMES = {
@@ -114,9 +114,17 @@ def _protocols_in(text: str) -> tuple[list[str], str]:
 
 
 def _check_port(value: int, raw: str) -> int:
-    if not 1 <= value <= MAX_PORT:
-        raise ExtractError(f"port {value} out of range 1-{MAX_PORT} in cell {raw!r}")
+    if not MIN_PORT <= value <= MAX_PORT:
+        raise ExtractError(f"port {value} out of range {MIN_PORT}-{MAX_PORT} in cell {raw!r}")
     return value
+
+
+def _port_range(first: str, last: str, raw: str) -> tuple[int, int]:
+    """A checked ``first-last`` range of a cell (``raw`` is the cell, for messages)."""
+    start, end = _check_port(int(first), raw), _check_port(int(last), raw)
+    if start > end:
+        raise ExtractError(f"reversed port range {start}-{end} in cell {raw!r}")
+    return start, end
 
 
 def _split_items(text: str) -> list[str]:
@@ -174,17 +182,16 @@ def _parse_item(item: str, raw: str) -> list[Entry]:
         if not piece:
             continue
         if piece[:1].isdigit() and len(piece) > 12:  # int() refuses > 4300 digits anyway
-            raise ExtractError(f"port {piece[:12]}... out of range 1-{MAX_PORT} in cell {raw!r}")
+            raise ExtractError(
+                f"port {piece[:12]}... out of range {MIN_PORT}-{MAX_PORT} in cell {raw!r}"
+            )
         if _SINGLE.fullmatch(piece):
             port = _check_port(int(piece), raw)
             entries.append((port, port, found_protocols, remark))
             continue
         match = _RANGE.fullmatch(piece)
         if match:
-            start = _check_port(int(match.group(1)), raw)
-            end = _check_port(int(match.group(2)), raw)
-            if start > end:
-                raise ExtractError(f"reversed port range {start}-{end} in cell {raw!r}")
+            start, end = _port_range(match.group(1), match.group(2), raw)
             entries.append((start, end, found_protocols, remark))
             continue
         if piece.casefold() in NO_PORT_WORDS and not entries:
@@ -209,10 +216,7 @@ def parse_port_cell(raw: str) -> PortCell:
     shown = collapse(raw)
     plain = _PLAIN.fullmatch(raw)
     if plain is not None:  # the common case: "22", "30000-32767"
-        start = _check_port(int(plain.group(1)), shown)
-        end = _check_port(int(plain.group(2) or start), shown)
-        if start > end:
-            raise ExtractError(f"reversed port range {start}-{end} in cell {shown!r}")
+        start, end = _port_range(plain.group(1), plain.group(2) or plain.group(1), shown)
         return PortCell(((start, end, (), ""),), shown)
     text = collapse(unicodedata.normalize("NFKC", raw).translate(_DASHES))
     text = _FOOTNOTES.sub("", text.replace("`", ""))

@@ -87,14 +87,15 @@ def inline_text(token: Token) -> str:
     return collapse("".join(parts))
 
 
-def _is_caption(inline: Token) -> bool:
+def _is_caption(inline: Token, text: str) -> bool:
+    """Whether a paragraph is a whole-line emphasis or a short ``...:`` line. ``text`` is
+    its ``inline_text``, which has parsed its children if it has any markup."""
     children = [
         c for c in inline.children or () if not (c.type == "text" and not c.content.strip())
     ]
     if len(children) >= 3 and children[0].type in _EMPHASIS_OPEN:
         close = children[0].type.replace("_open", "_close")
         return children[-1].type == close
-    text = inline_text(inline)
     return text.endswith(":") and len(text) <= 80
 
 
@@ -177,7 +178,8 @@ def read_markdown(text: str) -> list[Event]:
             inline = tokens[i + 1]
             line = (tok.map or (0, 0))[0] + 1
             if _table_follows(tokens, i + 3):
-                events.append(Paragraph(inline_text(inline), line, caption=_is_caption(inline)))
+                text = inline_text(inline)
+                events.append(Paragraph(text, line, caption=_is_caption(inline, text)))
             else:  # only its place matters: it parts a caption-like line from a table
                 events.append(Paragraph(inline.content, line))
             i += 3
