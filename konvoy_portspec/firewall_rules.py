@@ -18,11 +18,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .errors import PortSpecError
-from .model import MAX_PORT, MIN_PORT
+from .model import MAX_PORT, MIN_PORT, PORT_PROTOCOLS
 
 #: ``-p`` values (names or numbers) to the protocol ids the spec uses.
 IPTABLES_PROTOCOLS = {
@@ -52,7 +52,6 @@ IPTABLES_PROTOCOLS = {
     "all": "all",
     "0": "all",
 }
-PORT_PROTOCOLS = ("tcp", "udp", "sctp")
 _COMMANDS = {"iptables", "ip6tables", "iptables-legacy", "iptables-nft", "ip6tables-legacy"}
 _ROLE_COMMENT = re.compile(r"^#+\s*role:\s*([A-Za-z0-9_.-]+)", re.IGNORECASE)
 #: Options whose value does not matter for which ports a rule opens.
@@ -334,6 +333,10 @@ def _role_of_caption(text: str) -> str | None:
     return None
 
 
+#: Blocks whose text titles the code block right after them (its role).
+_CAPTION_BLOCKS = ("paragraph_open", "heading_open")
+
+
 def parse_rules_page(text: str, *, path: str | None = None) -> RuleSet:
     """A markdown page with iptables rules in code blocks (fenced or indented).
 
@@ -350,10 +353,7 @@ def parse_rules_page(text: str, *, path: str | None = None) -> RuleSet:
     roles: list[str] = []
     caption: str | None = None
     for i, tok in enumerate(tokens):
-        if tok.type == "inline" and i > 0 and tokens[i - 1].type in ("paragraph_open",):
-            caption = tok.content
-            continue
-        if tok.type == "inline" and i > 0 and tokens[i - 1].type == "heading_open":
+        if tok.type == "inline" and i > 0 and tokens[i - 1].type in _CAPTION_BLOCKS:
             caption = tok.content
             continue
         if tok.type not in ("fence", "code_block"):
@@ -366,8 +366,6 @@ def parse_rules_page(text: str, *, path: str | None = None) -> RuleSet:
         caption = None
         first = (tok.map[0] + 1 + (1 if tok.type == "fence" else 0)) if tok.map else 1
         block = parse_rules_text(tok.content, role=role, first_line=first, path=path)
-        if block.rules and role and role not in roles:
-            roles.append(role)
         rules.extend(block.rules)
         skipped.extend(block.skipped)
         roles.extend(r for r in block.roles if r not in roles)
@@ -423,15 +421,19 @@ def read_rules_file(path: str | os.PathLike[str], *, role: str | None = None) ->
 
 def opened(rules: Sequence[FirewallRule], protocol: str) -> list[tuple[int, int]]:
     """Merged port ranges the rules open for ``protocol`` (``-p all`` opens everything)."""
-    spans = sorted(
+    if any(r.protocol == "all" for r in rules):
+        return [(MIN_PORT, MAX_PORT)]
+    return merge_spans(
         (r.port, r.end_port)
         for r in rules
         if r.port is not None and r.end_port is not None and r.protocol == protocol
     )
-    if any(r.protocol == "all" for r in rules):
-        spans = [(MIN_PORT, MAX_PORT)]
+
+
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Port ranges sorted, with overlapping and adjacent ones joined."""
     merged: list[tuple[int, int]] = []
-    for start, end in spans:
+    for start, end in sorted(spans):
         if merged and start <= merged[-1][1] + 1:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .firewall_rules import FirewallRule, RuleSet, Skipped, opened
+from .firewall_rules import FirewallRule, RuleSet, Skipped, merge_spans, opened
 from .model import PORT_PROTOCOLS, Rule, Spec
 
 NOT_OPENED = "not-opened"  # the spec lists it, the rules do not open it (or only part)
@@ -44,16 +44,6 @@ def subtract(span: Span, covered: Sequence[Span]) -> list[Span]:
 
 def _spans_text(spans: Sequence[Span]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
-
-
-def _merge(spans: list[Span]) -> list[Span]:
-    merged: list[Span] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +152,10 @@ def check_role(
     findings: list[Finding] = []
     opens_all = any(r.protocol == "all" for r in rules)
     fw_portless = {r.protocol for r in rules if r.port is None}
+    fw_opened = {proto: opened(rules, proto) for proto in PORT_PROTOCOLS}
     for rule in spec_rules:
         if rule.port is not None and rule.end_port is not None and rule.protocol in PORT_PROTOCOLS:
-            left = subtract((rule.port, rule.end_port), opened(rules, rule.protocol))
+            left = subtract((rule.port, rule.end_port), fw_opened[rule.protocol])
             if left:
                 findings.append(Finding(NOT_OPENED, role, spec_rule=rule, missing=tuple(left)))
         elif not opens_all and rule.protocol not in fw_portless:
@@ -173,7 +164,7 @@ def check_role(
     for rule in spec_rules:
         if rule.port is not None and rule.end_port is not None:
             listed.setdefault(rule.protocol, []).append((rule.port, rule.end_port))
-    merged = {proto: _merge(spans) for proto, spans in listed.items()}
+    merged = {proto: merge_spans(spans) for proto, spans in listed.items()}
     spec_portless = {r.protocol for r in spec_rules if r.port is None}
     for fw in rules:
         if fw.port is not None and fw.end_port is not None:
