@@ -1,10 +1,11 @@
-"""Reading an input file whole, and its JSON, with the project's one-line errors."""
+"""Reading an input file whole (and its JSON) and writing an output file atomically,
+with the project's one-line errors."""
 
 from __future__ import annotations
 
 import os
 
-from .errors import PortSpecError
+from .errors import OutputError, PortSpecError
 
 
 def read_bytes(
@@ -41,3 +42,35 @@ def parse_json(
         raise error(f"{prefix}not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
     except UnicodeDecodeError:
         raise error(f"{prefix}not UTF-8 text", path=path) from None
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename.
+
+    A reader (or a crash) never sees a half-written file, and a failed write leaves the
+    previous file, if any, untouched.
+    """
+    import tempfile
+
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".portspec-", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if os.path.exists(target):
+            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", path=target) from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)

@@ -82,7 +82,7 @@ def load(path: str, stamp: str) -> dict[str, Entry]:
 
 def save(path: str, stamp: str, entries: dict[str, Entry]) -> None:
     """Write the cache atomically; raises ``OutputError`` when it cannot be written."""
-    from .specio import write_atomic
+    from .files import write_atomic
 
     document = {"fingerprint": stamp, "pages": dict(sorted(entries.items()))}
     write_atomic(path, json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n")

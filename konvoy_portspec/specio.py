@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping
 
 from ._gc import paused
-from .errors import OutputError, SpecFormatError
+from .errors import SpecFormatError
+from .files import write_atomic as write_atomic  # re-exported: the API before files.py
 from .model import MAX_PORT, MIN_PORT, SCHEMA_VERSION, Role, RoleMap, Rule, Source, Spec
 
 TYPE_CHECKING = False
@@ -244,35 +245,3 @@ def load_file(path: str | os.PathLike[str]) -> Spec:
 
     name, raw = read_bytes(path, SpecFormatError, "spec file")
     return loads(raw, path=name)
-
-
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename.
-
-    A reader (or a crash) never sees a half-written file, and a failed write leaves the
-    previous file, if any, untouched.
-    """
-    import tempfile
-
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".portspec-", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if os.path.exists(target):
-            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-        tmp = None
-    except OSError as exc:
-        raise OutputError(f"cannot write: {exc.strerror or exc}", path=target) from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)

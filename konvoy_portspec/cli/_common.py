@@ -24,7 +24,7 @@ def emit(text: str, output: str | None) -> None:
     if not text.endswith("\n"):
         text += "\n"
     if output and output != "-":
-        from ..specio import write_atomic
+        from ..files import write_atomic
 
         write_atomic(output, text)
     else:
