@@ -12,7 +12,6 @@ import json
 import os
 
 from . import releases as _releases
-from .errors import UnknownReleaseError
 from .model import Spec
 
 TYPE_CHECKING = False
@@ -71,13 +70,7 @@ def releases(product: str = PRODUCT) -> list[str]:
 
 def resolve(name: str, product: str = PRODUCT) -> str:
     """The bundled release a user means by ``name`` (``2.1``, ``v2.1``, ``latest``)."""
-    known = releases(product)
-    if name.strip().lower() == "latest" and known:
-        return known[-1]
-    canonical = _releases.normalize(name)
-    if canonical in known:
-        return canonical
-    raise UnknownReleaseError(name, known)
+    return _releases.resolve(name, releases(product))
 
 
 @functools.cache

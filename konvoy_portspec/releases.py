@@ -24,6 +24,19 @@ def sort_key(name: str) -> tuple[tuple[int, ...], str]:
     return (tuple(digits), name)
 
 
+def resolve(name: str, known: list[str]) -> str:
+    """The release of ``known`` (oldest first) a user means by ``name`` (``2.1``,
+    ``v2.1``, ``latest``); :class:`~.errors.UnknownReleaseError` lists them otherwise."""
+    if name.strip().lower() == "latest" and known:
+        return known[-1]
+    canonical = normalize(name)
+    if canonical in known:
+        return canonical
+    from .errors import UnknownReleaseError
+
+    raise UnknownReleaseError(name, known)
+
+
 def looks_like_release(text: str) -> bool:
     """``v2.1``, ``2.1``, ``v2.1.0`` or ``latest``: a name rather than a file path."""
     if text == "latest":

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from konvoy_portspec import bundled
-from konvoy_portspec.errors import PortSpecError, SpecFormatError, UnknownReleaseError
+from konvoy_portspec.errors import PortSpecError, SpecFormatError
 from konvoy_portspec.model import Spec
-from konvoy_portspec.releases import normalize, sort_key
+from konvoy_portspec.releases import normalize, resolve, sort_key
 
 _Stamp = tuple[int, int]
 
@@ -112,13 +112,7 @@ class Registry:
 
     def resolve(self, name: str) -> Entry:
         """The entry for ``v2.1``, ``2.1`` or ``latest``; else :class:`UnknownReleaseError`."""
-        known = self.names()
-        if name.strip().lower() == "latest" and known:
-            return self.entries[known[-1]]
-        entry = self.entries.get(normalize(name))
-        if entry is None:
-            raise UnknownReleaseError(name, known)
-        return entry
+        return self.entries[resolve(name, self.names())]
 
     def load(self, name: str) -> tuple[Spec, list[str]]:
         """A release's spec and the files a page showing it depends on."""
@@ -147,15 +141,10 @@ def _user_files(paths: Sequence[str], confdir: str) -> list[str | PortSpecError]
 
 def build_registry(memo: Memo, spec_paths: Sequence[str], confdir: str) -> Registry:
     """Bundled releases (by file name) overlaid with the user's specs (by release field)."""
-    folder = os.path.join(bundled.spec_dir(), bundled.PRODUCT)
-    entries: dict[str, Entry] = {}
-    try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
-    except OSError:
-        names = []
-    for name in names:
-        release = normalize(name[: -len(".json")])
-        entries[release] = Entry(release, os.path.join(folder, name), bundled=True)
+    entries = {
+        release: Entry(release, bundled.path_of(release), bundled=True)
+        for release in bundled.releases()
+    }
     files: list[str] = []
     problems: list[PortSpecError] = []
     for path in _user_files(spec_paths, confdir):
