@@ -11,10 +11,10 @@ second. Only the model is imported: ``portspec diff v1.8 v2.1`` stays cheap to s
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from ._gc import paused
-from .errors import PortSpecError
+from .errors import PortSpecError, UnknownRoleError
 from .model import Role, Rule, Spec, Value
 
 ADDED = "added"
@@ -99,6 +99,21 @@ class Change(Value):
         return f"{self.kind} {self.role} {self.rule}"
 
 
+def role_ids(old: Spec, new: Spec) -> list[str]:
+    """Every role of either spec: the new one's order, then roles only in the old."""
+    return list(new.roles) + [r for r in old.roles if r not in new.roles]
+
+
+def require_roles(wanted: Iterable[str], known: Sequence[str], where: str) -> list[str]:
+    """``wanted`` role ids without repeats; :class:`UnknownRoleError` (listing ``known``)
+    for the first that is not among ``known``. ``where`` ends its sentence."""
+    out = list(dict.fromkeys(wanted))
+    for role_id in out:
+        if role_id not in known:
+            raise UnknownRoleError(role_id, list(known), where)
+    return out
+
+
 class SpecDiff(Value):
     """All changes from ``old`` to ``new``, grouped by role.
 
@@ -147,9 +162,7 @@ class SpecDiff(Value):
 
     def role_ids(self) -> list[str]:
         """Every role of either side: the new spec's order, then roles only in the old."""
-        ids = list(self.new.roles)
-        ids += [r for r in self.old.roles if r not in self.new.roles]
-        return ids
+        return role_ids(self.old, self.new)
 
     def role_title(self, role_id: str) -> str:
         """The role's heading (the new one if the role still exists)."""

@@ -69,19 +69,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..changes import diff
+    from ..changes import diff, require_roles, role_ids
     from ..diff_format import format_diff
-    from ..errors import EXIT_FINDINGS, EXIT_OK, UnknownRoleError
+    from ..errors import EXIT_FINDINGS, EXIT_OK
     from ..model import Spec
     from ._common import use_color
 
     old = load_spec(args.old, label="old side")
     new = load_spec(args.new, label="new side")
     if args.role:
-        known = list(new.roles) + [r for r in old.roles if r not in new.roles]
-        missing = [r for r in args.role if r not in known]
-        if missing:
-            raise UnknownRoleError(missing[0], known, "on either side")
+        require_roles(args.role, role_ids(old, new), "on either side")
 
         def restrict(spec: Spec) -> Spec:
             return spec.with_roles(r for r in spec.roles.ordered if r.id in args.role)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from docutils import nodes
 
-from konvoy_portspec.changes import SpecDiff
+from konvoy_portspec.changes import SpecDiff, require_roles
 from konvoy_portspec.errors import PortSpecError
 from konvoy_portspec.model import Role, Rule, Spec
 from konvoy_portspec.render import cell_value
@@ -51,20 +51,15 @@ def parse_columns(text: str | None) -> tuple[str, ...]:
     wanted = [c.lower() for c in split_list(text)]
     if not wanted:
         return COLUMNS
-    unknown = [c for c in wanted if c not in COLUMNS]
-    if unknown:
-        raise OptionError(f"unknown column {unknown[0]!r}; columns: {', '.join(COLUMNS)}")
-    return tuple(dict.fromkeys(wanted))
+    return tuple(dict.fromkeys(_checked_columns(wanted)))
 
 
-def check_roles(wanted: Iterable[str], known: Sequence[str], where: str) -> list[str]:
-    """``wanted`` role ids, each checked against ``known`` (the message lists them)."""
-    out = list(dict.fromkeys(wanted))
-    for role_id in out:
-        if role_id not in known:
-            listed = ", ".join(known) or "none"
-            raise OptionError(f"no role {role_id!r} in {where}; roles: {listed}")
-    return out
+def _checked_columns(columns: Sequence[str]) -> Sequence[str]:
+    """``columns`` if every one is known and there is at least one."""
+    bad = [c for c in columns if c not in COLUMNS] or ([] if columns else [""])
+    if bad:
+        raise OptionError(f"unknown column {bad[0]!r}; columns: {', '.join(COLUMNS)}")
+    return columns
 
 
 def _row(cells: Iterable[str]) -> nodes.row:
@@ -142,16 +137,14 @@ def spec_tables(
     rubric above them, so each table keeps its role title (which is what tells a reader,
     and the extractor, which role a table belongs to).
     """
-    chosen = check_roles(roles, list(spec.roles), spec.release) if roles else list(spec.roles)
-    bad = [c for c in columns if c not in COLUMNS] or ([] if columns else [""])
-    if bad:
-        raise OptionError(f"unknown column {bad[0]!r}; columns: {', '.join(COLUMNS)}")
+    chosen = spec.select(roles).roles.ordered if roles else spec.roles.ordered
+    _checked_columns(columns)
     out: list[nodes.Node] = []
     if caption and len(chosen) > 1:
         out.append(nodes.rubric("", "", nodes.Text(caption), classes=["konvoy-ports-caption"]))
         caption = None
-    for role_id in chosen:
-        out.append(role_table(spec.roles[role_id], columns, title=caption, classes=classes))
+    for role in chosen:
+        out.append(role_table(role, columns, title=caption, classes=classes))
     return out
 
 
@@ -170,14 +163,12 @@ def diff_rows(specdiff: SpecDiff, roles: Sequence[str] | None = None) -> list[li
 
     For ``changed`` and ``moved`` a cell whose value differs reads ``before -> after``.
     """
-    titles = {r.id: r.title for r in specdiff.old.roles.ordered}
-    titles.update({r.id: r.title for r in specdiff.new.roles.ordered})
     wanted = set(roles) if roles else None
     rows: list[list[str]] = []
     for change in specdiff.changes:
         if wanted is not None and change.role not in wanted:
             continue
-        cells = [change.kind, titles.get(change.role, change.role)]
+        cells = [change.kind, specdiff.role_title(change.role)]
         cells += [_cell_pair(change.before, change.after, c) for c in COLUMNS]
         rows.append(cells)
     return rows
@@ -196,8 +187,8 @@ def diff_table(
     """
     old, new = specdiff.old, specdiff.new
     if roles:
-        known = list(dict.fromkeys([*new.roles, *old.roles]))
-        roles = check_roles(roles, known, f"{old.release} or {new.release}")
+        where = f"in {old.release} or {new.release}"
+        roles = require_roles(roles, specdiff.role_ids(), where)
     rows = diff_rows(specdiff, roles)
     if not rows:
         scope = f" ({', '.join(roles)})" if roles else ""
@@ -217,8 +208,7 @@ def diff_table(
 def component_ports(spec: Spec, component: str, role: str | None = None) -> str:
     """A component's ports as inline text: unique across roles, in document order."""
     if role is not None:
-        check_roles([role], list(spec.roles), spec.release)
-        found = spec.roles[role].for_component(component)
+        found = spec.role(role).for_component(component)
     else:
         found = [rule for _, rule in spec.for_component(component)]
     if not found:
