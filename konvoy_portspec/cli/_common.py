@@ -38,10 +38,8 @@ def load_spec(arg: str, *, label: str | None = None, release: str | None = None)
 
     Errors say which side failed when ``label`` is given (``old side: ...``).
     """
-    from ..releases import looks_like_release
-
     try:
-        if looks_like_release(arg) and not os.path.isfile(arg):
+        if names_release(arg):
             from ..bundled import load
 
             return load(arg)
@@ -49,17 +47,30 @@ def load_spec(arg: str, *, label: str | None = None, release: str | None = None)
             from ..specio import load_file
 
             return load_file(arg)
-        if not os.path.isfile(arg) and ":" in arg:
-            from ..gitsource import read_git_page
-
-            return read_git_page(arg, release=release)
-        from ..extraction import extract_file
-
-        return extract_file(arg, release=release)
+        return load_page(arg, release=release)
     except PortSpecError as exc:
         if label:
             exc.context = label
         raise
+
+
+def names_release(arg: str) -> bool:
+    """Whether a command-line argument names a bundled release rather than a file
+    (``2.1`` is a release unless a file of that name is there)."""
+    from ..releases import looks_like_release
+
+    return looks_like_release(arg) and not os.path.isfile(arg)
+
+
+def load_page(arg: str, *, release: str | None = None) -> Spec:
+    """A docs page, extracted: a file, or ``REV:path`` read from git."""
+    if not os.path.isfile(arg) and ":" in arg:
+        from ..gitsource import read_git_page
+
+        return read_git_page(arg, release=release)
+    from ..extraction import extract_file
+
+    return extract_file(arg, release=release)
 
 
 def use_color(stream: object = None) -> bool:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 
-from ._common import add_output, emit, load_spec, use_color
+from ._common import add_output, emit, load_spec, names_release, use_color
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,9 +48,8 @@ def release_for(spec_release: str | None, path: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import EXIT_FINDINGS, EXIT_OK, UsageError
-    from ..releases import looks_like_release
 
-    if looks_like_release(args.doc) and not os.path.isfile(args.doc):
+    if names_release(args.doc):
         raise UsageError(f"{args.doc!r} is a release name; check takes a page (DOC)")
     page = load_spec(args.doc, label="page")
     against = args.against or release_for(page.release, args.doc)

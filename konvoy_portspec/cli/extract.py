@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 
-from ._common import add_output, emit
+from ._common import add_output, emit, load_page
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,14 +24,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from ..specio import dumps
 
-    if not os.path.isfile(args.page) and ":" in args.page:
-        from ..gitsource import read_git_page
-
-        spec = read_git_page(args.page, release=args.release)
-    else:
-        from ..extraction import extract_file
-
-        spec = extract_file(args.page, release=args.release)
+    spec = load_page(args.page, release=args.release)
     if args.product:
         spec = spec.replace(product=args.product)
     emit(dumps(spec), args.output)

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from ._common import add_output, emit
+from ._common import add_output, emit, names_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` stays off the CLI's start path (every --help builds this)
@@ -57,7 +57,6 @@ def _read_json(path: str) -> Any:
 
 def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:
     """(label, release, violations) of one input; raises PortSpecError if unreadable."""
-    from ..releases import looks_like_release
     from ..validation import validate, validate_data
 
     if arg.endswith(".json") and os.path.isfile(arg):
@@ -70,7 +69,7 @@ def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:
     from ._common import load_spec
 
     spec = load_spec(arg)
-    label = spec.release if looks_like_release(arg) and not os.path.isfile(arg) else arg
+    label = spec.release if names_release(arg) else arg
     return label, spec.release, validate(spec, policy)
 
 
