@@ -26,13 +26,18 @@ logger = logging.getLogger(__name__)
 WARNING_TYPE = "portspec"
 
 
+def _warn(owner: SphinxDirective | SphinxRole, message: str, subtype: str) -> None:
+    """Bad input is a warning at the directive's or role's ``file:line`` (fatal with
+    ``-W``), in this extension's own warning type."""
+    logger.warning(message, location=owner.get_location(), type=WARNING_TYPE, subtype=subtype)
+
+
 class _Context:
     """What a directive or role shares: the registry, dependencies, and warnings."""
 
     def __init__(self, owner: SphinxDirective | SphinxRole) -> None:
         self.owner = owner
         self.env = owner.env
-        self.location = owner.get_location()
         memo = memo_for(self.env)
         config = self.env.config
         self.registry: Registry = build_registry(
@@ -49,7 +54,7 @@ class _Context:
                 self.warn(f"bad user spec: {problem}", "spec")
 
     def warn(self, message: str, subtype: str) -> None:
-        logger.warning(message, location=self.location, type=WARNING_TYPE, subtype=subtype)
+        _warn(self.owner, message, subtype)
 
     def load(self, name: str | None) -> Spec:
         if not name:
@@ -79,30 +84,10 @@ class PortsDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         try:
-            ctx = _Context(self)
-            spec = ctx.load(self.arguments[0] if self.arguments else None)
-            result = nodes_builder.spec_tables(
-                spec,
-                nodes_builder.split_list(self.options.get("role")) or None,
-                nodes_builder.parse_columns(self.options.get("columns")),
-                self.options.get("caption"),
-                classes=self.options.get("class", []),
-            )
+            result = self._build(_Context(self))
         except PortSpecError as exc:
-            return self._warn(exc)
-        return self._finish(result)
-
-    def _warn(self, exc: PortSpecError) -> list[nodes.Node]:
-        """Bad input is a warning at the directive's ``file:line`` (fatal with ``-W``)."""
-        logger.warning(
-            f"{self.name}: {exc}",
-            location=self.get_location(),
-            type=WARNING_TYPE,
-            subtype="directive",
-        )
-        return []
-
-    def _finish(self, result: list[nodes.Node]) -> list[nodes.Node]:
+            _warn(self, f"{self.name}: {exc}", "directive")
+            return []
         for node in result:
             if isinstance(node, nodes.Element):
                 self.set_source_info(node)
@@ -110,6 +95,16 @@ class PortsDirective(SphinxDirective):
         if first_table is not None:
             self.add_name(first_table)
         return result
+
+    def _build(self, ctx: _Context) -> list[nodes.Node]:
+        spec = ctx.load(self.arguments[0] if self.arguments else None)
+        return nodes_builder.spec_tables(
+            spec,
+            nodes_builder.split_list(self.options.get("role")) or None,
+            nodes_builder.parse_columns(self.options.get("columns")),
+            self.options.get("caption"),
+            classes=self.options.get("class", []),
+        )
 
 
 class PortsDiffDirective(PortsDirective):
@@ -122,21 +117,16 @@ class PortsDiffDirective(PortsDirective):
         k: v for k, v in PortsDirective.option_spec.items() if k != "columns"
     }
 
-    def run(self) -> list[nodes.Node]:
+    def _build(self, ctx: _Context) -> list[nodes.Node]:
         from konvoy_portspec.changes import diff
 
-        try:
-            ctx = _Context(self)
-            old, new = ctx.load(self.arguments[0]), ctx.load(self.arguments[1])
-            result = nodes_builder.diff_table(
-                diff(old, new),
-                nodes_builder.split_list(self.options.get("role")) or None,
-                caption=self.options.get("caption"),
-                classes=self.options.get("class", []),
-            )
-        except PortSpecError as exc:
-            return self._warn(exc)
-        return self._finish(result)
+        old, new = ctx.load(self.arguments[0]), ctx.load(self.arguments[1])
+        return nodes_builder.diff_table(
+            diff(old, new),
+            nodes_builder.split_list(self.options.get("role")) or None,
+            caption=self.options.get("caption"),
+            classes=self.options.get("class", []),
+        )
 
 
 class PortRole(SphinxRole):
@@ -154,12 +144,7 @@ class PortRole(SphinxRole):
             spec = ctx.load(release)
             text = nodes_builder.component_ports(spec, component, role)
         except PortSpecError as exc:
-            logger.warning(
-                f"konvoy-port: {exc}",
-                location=self.get_location(),
-                type=WARNING_TYPE,
-                subtype="role",
-            )
+            _warn(self, f"konvoy-port: {exc}", "role")
             return [nodes.problematic(self.rawtext, self.rawtext)], []
         node = nodes.inline("", "", nodes.Text(text), classes=["konvoy-port"])
         self.set_source_info(node)
