@@ -101,9 +101,14 @@ def iptables_comment(role_id: str, rule: Rule) -> str:
     the ``-A`` installed from an earlier release (a notes change needs no firewall work).
     """
     comment = _one_line(f"konvoy-portspec {role_id}: {rule.component or rule.notes or 'unnamed'}")
-    while len(comment.encode("utf-8")) > IPTABLES_MAX_COMMENT:
-        comment = comment[:-2] + "…"
-    return comment
+    return _fit_bytes(comment, IPTABLES_MAX_COMMENT)
+
+
+def _fit_bytes(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, marked with an ellipsis if cut."""
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-2] + "…"
+    return text
 
 
 def iptables_command(role_id: str, rule: Rule, action: str = "-A") -> str:
@@ -160,9 +165,7 @@ def nft_string(text: str) -> str:
     """An nft quoted string: nft has no escapes, so double quotes become single ones;
     comments are limited to 128 bytes."""
     text = _one_line(text).replace('"', "'").replace("\\", "/")
-    while len(text.encode("utf-8")) > 127:
-        text = text[:-2] + "…"
-    return f'"{text}"'
+    return f'"{_fit_bytes(text, 127)}"'
 
 
 def nft_chain(role_id: str) -> str:

@@ -162,9 +162,7 @@ def read_socket_table(path: str, protocol: str, family: int) -> list[SocketEntry
                 protocol,
                 _hex_address(address, family),
                 int(port, 16),
-                TCP_STATES.get(state, state)
-                if protocol == "tcp"
-                else ("UNCONN" if state == "07" else TCP_STATES.get(state, state)),
+                "UNCONN" if protocol != "tcp" and state == "07" else TCP_STATES.get(state, state),
                 int(fields[9]),
                 family,
             )

@@ -178,10 +178,6 @@ def rules(
     return Rule(start, end, draw(st.sampled_from(PORT_PROTOCOLS)), name, notes)
 
 
-def _with_notes(rule: Rule, notes: str) -> Rule:
-    return Rule(rule.port, rule.end_port, rule.protocol, rule.component, notes, rule.extra)
-
-
 def _norm(name: str) -> str:
     return normalize(name).casefold()
 
@@ -261,7 +257,7 @@ def specs(
         for rid in where:
             for rule in base:
                 notes = draw(_notes) if vary_notes else rule.notes
-                per_role[rid].append(_with_notes(rule, notes))
+                per_role[rid].append(rule.replace(notes=notes))
     built = []
     for rid in ids:
         order = draw(st.permutations(per_role[rid])) if per_role[rid] else []
@@ -301,10 +297,7 @@ def _free_port(role: Role, protocol: str, start: int, avoid: Sequence[int] = ())
     """The first port from ``start`` (wrapping) that no rule of ``role`` covers."""
     port = start
     for _ in range(65535):
-        taken = any(
-            r.protocol == protocol and r.port is not None and r.covers(port) for r in role.rules
-        )
-        if not taken and port not in avoid:
+        if not role.for_port(port, protocol) and port not in avoid:
             return port
         port = port % 65535 + 1
     raise ValueError("no free port")  # pragma: no cover - roles are small
@@ -391,7 +384,7 @@ def _fault_duplicate(draw: st.DrawFn, spec: Spec) -> Spec:
         role = draw(st.sampled_from(candidates))
     original = draw(st.sampled_from(role.rules))
     notes = draw(st.one_of(st.just(original.notes), _notes))
-    return _put(spec, _insert(draw, role, _with_notes(original, notes)))
+    return _put(spec, _insert(draw, role, original.replace(notes=notes)))
 
 
 def _fault_component_ports(draw: st.DrawFn, spec: Spec) -> Spec:
