@@ -46,9 +46,9 @@ def _read(*parts: str) -> bytes:
 
 
 @functools.cache
-def schema() -> dict[str, Any]:
-    """The JSON Schema every spec file follows."""
-    data: dict[str, Any] = json.loads(_read("schema.json"))
+def schema(name: str = "schema.json") -> dict[str, Any]:
+    """A bundled JSON Schema: by default the one every spec file follows."""
+    data: dict[str, Any] = json.loads(_read(name))
     return data
 
 

@@ -122,8 +122,9 @@ def from_dict(data: Mapping[str, Any]) -> Spec:
     )
 
 
-def schema_errors(data: Any) -> list[str]:
-    """Schema violations of ``data`` as ``path: message`` lines (empty when valid).
+def schema_errors(data: Any, schema_name: str = "schema.json") -> list[str]:
+    """Violations of a bundled schema (the spec's by default) by ``data``, as
+    ``path: message`` lines (empty when valid).
 
     jsonschema is imported here, not at module level: loading the bundled spec, which
     the tests already check against the schema, should not pay for it.
@@ -132,7 +133,7 @@ def schema_errors(data: Any) -> list[str]:
 
     from .bundled import schema
 
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = jsonschema.Draft202012Validator(schema(schema_name))
     lines = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         where = "".join(

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -222,32 +221,18 @@ def _claims(cluster: ClusterRange, component: str) -> bool:
     )
 
 
-def _policy_schema() -> dict[str, Any]:
-    from .bundled import spec_dir
-
-    with open(os.path.join(spec_dir(), "policy.schema.json"), "rb") as fh:
-        data: dict[str, Any] = json.loads(fh.read())
-    return data
-
-
 def policy_from_dict(data: Any, *, path: str = "<policy>", check: bool = True) -> Policy:
     """Check ``data`` against spec/policy.schema.json (and its regexes), then build it.
 
     ``check=False`` skips the schema (not the regexes): only for the bundled policy,
     which the tests hold against the schema, so validating a release never loads
     jsonschema."""
-    errors = []
     if check:
-        import jsonschema
+        from .specio import schema_errors
 
-        validator = jsonschema.Draft202012Validator(_policy_schema())
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path)
-        raise PolicyError(
-            f"not a valid policy: {where.lstrip('.') or '(top level)'}: {first.message}", path=path
-        )
+        problems = schema_errors(data, "policy.schema.json")
+        if problems:
+            raise PolicyError(f"not a valid policy: {problems[0]}", path=path)
     ranges = []
     for item in data.get("cluster_ranges", ()):
         pattern = item.get("component_pattern")
