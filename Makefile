@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint typecheck unit spec spec-check docs bench clean
+.PHONY: setup demo test test-thorough lint typecheck unit spec spec-check docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup
-	$(BIN)/python -m pytest
+	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest
+
+## The same suite with the thorough hypothesis profile (1,000 examples a property).
+test-thorough: setup lint typecheck
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest
 
 ## Regenerate the bundled spec from ../shared/corpus (review the diff before committing).
 spec: setup

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from konvoy_portspec import specio
+from konvoy_portspec.io import spec_json as specio
 from konvoy_portspec.model import Role, Rule, Spec
 
 HERE = Path(__file__).resolve().parent
@@ -87,7 +87,7 @@ def best_of(fns: dict[str, Callable[[], object]]) -> dict[str, float]:
 
 def measure(rules: int) -> dict[str, float]:
     from konvoy_portspec import cli
-    from konvoy_portspec.changes import diff
+    from konvoy_portspec.analysis.diff import diff
 
     WORK.mkdir(parents=True, exist_ok=True)
     old, new = make_specs(rules)

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import konvoy_portspec as k
-from konvoy_portspec.render import COLUMNS, HEADERS, cell_value
+from konvoy_portspec.output.tables import COLUMNS, HEADERS, cell_value
 
 CONF = """\
 project = "bench"

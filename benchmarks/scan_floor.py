@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from konvoy_portspec import scan
+from konvoy_portspec.analysis import scan
 from konvoy_portspec.extraction import decode, html_reader, markdown_reader, split_front_matter
 
 TREE = Path(__file__).resolve().parent / "_work" / "tree"

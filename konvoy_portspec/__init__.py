@@ -16,20 +16,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from .bundled import load, releases
-from .errors import (
+from konvoy_portspec.errors import (
     ExtractError,
     OutputError,
     PortSpecError,
     SpecFormatError,
     UnknownReleaseError,
 )
-from .model import Role, RoleMap, Rule, Source, Spec
+from konvoy_portspec.io.bundled import load, releases
+from konvoy_portspec.model import Role, RoleMap, Rule, Source, Spec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .changes import SpecDiff
-    from .validation import Policy, Violation
+    from konvoy_portspec.analysis.diff import SpecDiff
+    from konvoy_portspec.analysis.validation import Policy, Violation
 
 __version__ = "0.1.0"
 
@@ -65,56 +65,56 @@ def extract(
     product: str | None = None,
 ) -> Spec:
     """Extract the spec of a docs page given as a path, as text or as bytes."""
-    from .extraction import extract as _extract
+    from konvoy_portspec.extraction import extract as _extract
 
     return _extract(source, release=release, product=product)
 
 
 def load_file(path: str | os.PathLike[str]) -> Spec:
     """Read (and schema-check) a spec JSON file."""
-    from .specio import load_file as _load_file
+    from konvoy_portspec.io.spec_json import load_file as _load_file
 
     return _load_file(path)
 
 
 def dumps(spec: Spec) -> str:
     """The canonical, byte-stable JSON text of a spec."""
-    from .specio import dumps as _dumps
+    from konvoy_portspec.io.spec_json import dumps as _dumps
 
     return _dumps(spec)
 
 
 def loads(text: str | bytes) -> Spec:
     """Parse (and schema-check) spec JSON text."""
-    from .specio import loads as _loads
+    from konvoy_portspec.io.spec_json import loads as _loads
 
     return _loads(text)
 
 
 def diff(old: Spec, new: Spec) -> SpecDiff:
     """What changed from ``old`` to ``new``: added, removed, changed and moved rules."""
-    from .changes import diff as _diff
+    from konvoy_portspec.analysis.diff import diff as _diff
 
     return _diff(old, new)
 
 
 def apply(spec: Spec, changes: SpecDiff) -> Spec:
     """``spec`` with ``changes`` applied: ``apply(a, diff(a, b))`` has ``b``'s rules."""
-    from .changes import apply as _apply
+    from konvoy_portspec.analysis.diff import apply as _apply
 
     return _apply(spec, changes)
 
 
 def validate(spec: Spec, policy: Policy | None = None) -> list[Violation]:
     """The role-consistency invariants ``spec`` breaks (empty when all hold)."""
-    from .validation import validate as _validate
+    from konvoy_portspec.analysis.validation import validate as _validate
 
     return _validate(spec, policy)
 
 
 def export(spec: Spec, fmt: str, role: str | Iterable[str] | None = None) -> str:
     """``spec`` as firewall rules or policy: iptables, nftables, firewalld,
-    networkpolicy, calico, csv or json (see :mod:`konvoy_portspec.exporters`)."""
-    from .exporters import export as _export
+    networkpolicy, calico, csv or json (see :mod:`konvoy_portspec.output.exporters`)."""
+    from konvoy_portspec.output.exporters import export as _export
 
     return _export(spec, fmt, role)

@@ -1,5 +1,5 @@
 """``python -m konvoy_portspec``: the same as the ``portspec`` command."""
 
-from .cli import main
+from konvoy_portspec.cli import main
 
 main()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from .errors import UnknownRoleError
+from konvoy_portspec.errors import UnknownRoleError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ tests). It imports hypothesis at module level, so it is only importable with the
 ``test`` extra installed; nothing else in the package imports it.
 
 * :func:`specs` draws VALID, role-consistent specs: every invariant of
-  :mod:`konvoy_portspec.validation` holds under the bundled policy, every role keeps one
+  :mod:`konvoy_portspec.analysis.validation` holds under the bundled policy, every role keeps one
   rule per (protocol, port, end port), and all text is normalized the way the extractor
   normalizes cells (no leading/trailing whitespace, single spaces), so specs survive a
   render -> extract round trip. Component names and notes mix realistic names with
@@ -27,9 +27,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .extraction.cells import collapse
-from .model import PORT_PROTOCOLS, Role, RoleMap, Rule, Source, Spec
-from .validation import INVARIANTS, PORTLESS_PROTOCOLS, Policy, default_policy
+from konvoy_portspec.analysis.validation import (
+    INVARIANTS,
+    PORTLESS_PROTOCOLS,
+    Policy,
+    default_policy,
+)
+from konvoy_portspec.extraction.cells import collapse
+from konvoy_portspec.model import PORT_PROTOCOLS, Role, RoleMap, Rule, Source, Spec
 
 __all__ = [
     "FAULT_KINDS",
@@ -435,7 +440,7 @@ def _fault_cluster_range(draw: st.DrawFn, spec: Spec) -> Spec:
 
 
 def _fault_schema(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
-    from .specio import to_dict
+    from konvoy_portspec.io.spec_json import to_dict
 
     data = to_dict(spec)
     ports = [(i, j) for i, role in enumerate(data["roles"]) for j in range(len(role["ports"]))]

@@ -18,9 +18,9 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
 from konvoy_portspec.extraction import extract_file  # noqa: E402
-from konvoy_portspec.files import write_atomic  # noqa: E402
-from konvoy_portspec.releases import looks_like_release, sort_key  # noqa: E402
-from konvoy_portspec.specio import dumps  # noqa: E402
+from konvoy_portspec.io.files import write_atomic  # noqa: E402
+from konvoy_portspec.io.spec_json import dumps  # noqa: E402
+from konvoy_portspec.release_names import looks_like_release, sort_key  # noqa: E402
 
 DEFAULT_CORPUS = os.path.join(os.path.dirname(ROOT), "shared", "corpus", "konvoy")
 PRODUCT = "konvoy"

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("PORTSPEC_CORPUS", ROOT.parent / "shared" / "corpus")) / "konvoy"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-RELEASES = ["v1.5", "v1.6", "v1.7", "v1.8", "v2.0", "v2.1", "v2.2", "v2.3"]
-
-
-def load_script(relpath: str) -> ModuleType:
-    """A script of the repository that is not a package module (``benchmarks/...``,
-    ``scripts/...``), imported from its file so tests can call its functions."""
-    path = ROOT / relpath
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.support import CORPUS, FIXTURES, ROOTS
 
 
 @pytest.fixture(scope="session")
@@ -45,19 +29,26 @@ pytest_plugins = ["sphinx.testing.fixtures"]
 @pytest.fixture(scope="session")
 def rootdir() -> Path:
     """Where sphinx.testing finds the small test sites (``tests/roots/test-<name>``)."""
-    return Path(__file__).resolve().parent / "roots"
+    return ROOTS
 
 
-# Hypothesis: CI is derandomized and bounded (fast, reproducible); `dev` digs deeper.
+# Hypothesis profiles: `quick` (make test, CI) is derandomized and bounded, so a run is
+# fast and reproducible; `thorough` (make test-thorough) draws far more examples, at random.
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(
-    "ci",
+    "quick",
     derandomize=True,
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
 )
-settings.register_profile("dev", max_examples=500, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.register_profile(
+    "thorough",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))

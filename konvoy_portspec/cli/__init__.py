@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..errors import EXIT_INPUT, EXIT_PIPE, EXIT_USAGE, PortSpecError
+from konvoy_portspec.errors import EXIT_INPUT, EXIT_PIPE, EXIT_USAGE, PortSpecError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=_TopFormatter,
     )
-    from .. import __version__
+    from konvoy_portspec import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(

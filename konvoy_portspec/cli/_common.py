@@ -6,8 +6,8 @@ import argparse
 import os
 import sys
 
-from ..errors import PortSpecError
-from ..model import Spec
+from konvoy_portspec.errors import PortSpecError
+from konvoy_portspec.model import Spec
 
 
 def add_output(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +24,7 @@ def emit(text: str, output: str | None) -> None:
     if not text.endswith("\n"):
         text += "\n"
     if output and output != "-":
-        from ..files import write_atomic
+        from konvoy_portspec.io.files import write_atomic
 
         write_atomic(output, text)
     else:
@@ -40,11 +40,11 @@ def load_spec(arg: str, *, label: str | None = None, release: str | None = None)
     """
     try:
         if names_release(arg):
-            from ..bundled import load
+            from konvoy_portspec.io.bundled import load
 
             return load(arg)
         if arg.endswith(".json") and os.path.isfile(arg):
-            from ..specio import load_file
+            from konvoy_portspec.io.spec_json import load_file
 
             return load_file(arg)
         return load_page(arg, release=release)
@@ -57,7 +57,7 @@ def load_spec(arg: str, *, label: str | None = None, release: str | None = None)
 def names_release(arg: str) -> bool:
     """Whether a command-line argument names a bundled release rather than a file
     (``2.1`` is a release unless a file of that name is there)."""
-    from ..releases import looks_like_release
+    from konvoy_portspec.release_names import looks_like_release
 
     return looks_like_release(arg) and not os.path.isfile(arg)
 
@@ -65,10 +65,10 @@ def names_release(arg: str) -> bool:
 def load_page(arg: str, *, release: str | None = None) -> Spec:
     """A docs page, extracted: a file, or ``REV:path`` read from git."""
     if not os.path.isfile(arg) and ":" in arg:
-        from ..gitsource import read_git_page
+        from konvoy_portspec.io.git import read_git_page
 
         return read_git_page(arg, release=release)
-    from ..extraction import extract_file
+    from konvoy_portspec.extraction import extract_file
 
     return extract_file(arg, release=release)
 

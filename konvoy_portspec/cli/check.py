@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_output, emit, load_spec, names_release, use_color
+from konvoy_portspec.cli._common import add_output, emit, load_spec, names_release, use_color
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,11 +30,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def release_for(spec_release: str | None, path: str) -> str:
     """The release a checked input is about: its own, else a vX.Y folder in its path."""
-    from ..errors import UsageError
+    from konvoy_portspec.errors import UsageError
 
     if spec_release and spec_release != "unknown":
         return spec_release
-    from ..extraction import release_from
+    from konvoy_portspec.extraction import release_from
 
     found = release_from({}, path)
     if found:
@@ -47,15 +47,15 @@ def release_for(spec_release: str | None, path: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import EXIT_FINDINGS, EXIT_OK, UsageError
+    from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
     if names_release(args.doc):
         raise UsageError(f"{args.doc!r} is a release name; check takes a page (DOC)")
     page = load_spec(args.doc, label="page")
     against = args.against or release_for(page.release, args.doc)
     spec = load_spec(against, label="--against" if args.against else "the page's release")
-    from ..changes import diff
-    from ..diff_format import format_diff
+    from konvoy_portspec.analysis.diff import diff
+    from konvoy_portspec.output.diff_formats import format_diff
 
     d = diff(spec, page)
     if args.format == "text":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_output, emit, load_spec
+from konvoy_portspec.cli._common import add_output, emit, load_spec
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,10 +36,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import EXIT_FINDINGS, EXIT_OK
-    from ..firewall_rules import read_rules_file
-    from ..rulecheck import check_rules, format_check
-    from .check import release_for
+    from konvoy_portspec.analysis.firewall_rules import read_rules_file
+    from konvoy_portspec.analysis.rulecheck import check_rules, format_check
+    from konvoy_portspec.cli.check import release_for
+    from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK
 
     only = args.role[0] if args.role and len(args.role) == 1 else None
     ruleset = read_rules_file(args.rules, role=only)

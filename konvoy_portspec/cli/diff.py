@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_output, emit, load_spec
+from konvoy_portspec.cli._common import add_output, emit, load_spec
 
 #: The ``--format`` choices; kept literal so building the parser imports no formatter
 #: (a test checks it equals ``diff_format.FORMATTERS``).
@@ -69,11 +69,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..changes import diff, require_roles, role_ids
-    from ..diff_format import format_diff
-    from ..errors import EXIT_FINDINGS, EXIT_OK
-    from ..model import Spec
-    from ._common import use_color
+    from konvoy_portspec.analysis.diff import diff, require_roles, role_ids
+    from konvoy_portspec.cli._common import use_color
+    from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK
+    from konvoy_portspec.model import Spec
+    from konvoy_portspec.output.diff_formats import format_diff
 
     old = load_spec(args.old, label="old side")
     new = load_spec(args.new, label="new side")

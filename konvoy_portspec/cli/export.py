@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_output, emit, load_spec
+from konvoy_portspec.cli._common import add_output, emit, load_spec
 
-#: Kept in step with konvoy_portspec.exporters.EXPORTERS (a test checks); listed here so
+#: Kept in step with konvoy_portspec.output.exporters.EXPORTERS (a test checks); listed here so
 #: building the parser does not import the exporters.
 FORMATS = ("iptables", "nftables", "firewalld", "networkpolicy", "calico", "csv", "json")
 
@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..exporters import export
+    from konvoy_portspec.output.exporters import export
 
     spec = load_spec(args.release)
     emit(export(spec, args.format, args.role), args.output)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_output, emit, load_page
+from konvoy_portspec.cli._common import add_output, emit, load_page
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..specio import dumps
+    from konvoy_portspec.io.spec_json import dumps
 
     spec = load_page(args.page, release=args.release)
     if args.product:

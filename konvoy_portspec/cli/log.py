@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..model import MAX_PORT, MIN_PORT
+from konvoy_portspec.model import MAX_PORT, MIN_PORT
 
 
 def _port(text: str) -> int:
@@ -38,10 +38,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import bundled
-    from ..errors import UnknownRoleError
-    from ..history import bundled_history, filter_entries
-    from ._common import emit
+    from konvoy_portspec.analysis.history import bundled_history, filter_entries
+    from konvoy_portspec.cli._common import emit
+    from konvoy_portspec.errors import UnknownRoleError
+    from konvoy_portspec.io import bundled
 
     releases = bundled.releases()
     entries = bundled_history(releases)

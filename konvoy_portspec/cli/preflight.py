@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_output, emit, load_spec
+from konvoy_portspec.cli._common import add_output, emit, load_spec
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,8 +34,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     import ipaddress
 
-    from ..errors import EXIT_FINDINGS, EXIT_OK, UsageError
-    from ..preflight import FORMATTERS, preflight
+    from konvoy_portspec.analysis.preflight import FORMATTERS, preflight
+    from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
     try:
         ipaddress.ip_address(args.host)

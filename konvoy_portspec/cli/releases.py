@@ -15,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..bundled import releases
+    from konvoy_portspec.io.bundled import releases
 
     for name in releases():
         print(name)

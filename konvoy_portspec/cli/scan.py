@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from ._common import add_output, emit
+from konvoy_portspec.cli._common import add_output, emit
 
 FORMATS = ("text", "json")
 
@@ -63,7 +63,7 @@ def _progress_bar() -> Callable[[int, int], None] | None:
 
 
 def format_text(result: object) -> str:
-    from ..scan import ScanResult
+    from konvoy_portspec.analysis.scan import ScanResult
 
     assert isinstance(result, ScanResult)
     lines = [
@@ -86,15 +86,15 @@ def format_text(result: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import EXIT_FINDINGS, EXIT_OK, UsageError
-    from ..scan import result_to_dict, scan_tree
+    from konvoy_portspec.analysis.scan import result_to_dict, scan_tree
+    from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     stamp = ""
     cache = None
     if args.cache:
-        from ..scan_cache import fingerprint, load
+        from konvoy_portspec.analysis.scan_cache import fingerprint, load
 
         stamp = fingerprint()
         cache = load(args.cache, stamp)
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         exclude=args.exclude,
     )
     if args.format == "json":
-        from ..jsontext import dumps
+        from konvoy_portspec.io.json_text import dumps
 
         # document > pages > page > roles > role > ports: one rule per line
         text = dumps(result_to_dict(result), depth=6) + "\n"
@@ -123,8 +123,8 @@ def run(args: argparse.Namespace) -> int:
 def _save_cache(path: str, stamp: str, entries: dict[str, dict[str, object]]) -> None:
     """A cache that cannot be written costs the next run time, not this run's result:
     the scan's output stands, and the failure is reported as a warning."""
-    from ..errors import PortSpecError
-    from ..scan_cache import save
+    from konvoy_portspec.analysis.scan_cache import save
+    from konvoy_portspec.errors import PortSpecError
 
     try:
         save(path, stamp, entries)

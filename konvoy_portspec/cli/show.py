@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_output, emit, load_spec
+from konvoy_portspec.cli._common import add_output, emit, load_spec
 
 FORMATS = ("table", "json", "markdown", "html")
 
@@ -33,11 +33,11 @@ def run(args: argparse.Namespace) -> int:
     if args.role:
         spec = spec.select(args.role)
     if args.format == "json":
-        from ..specio import dumps
+        from konvoy_portspec.io.spec_json import dumps
 
         text = dumps(spec)
     else:
-        from .. import render
+        from konvoy_portspec.output import tables as render
 
         if args.format == "markdown":
             text = render.render_markdown(spec)

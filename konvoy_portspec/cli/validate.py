@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from ._common import add_output, emit, names_release
+from konvoy_portspec.cli._common import add_output, emit, names_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` stays off the CLI's start path (every --help builds this)
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "validate",
         help="check specs for role-consistency invariants (conflicts, policy, NodePorts)",
         description="Check bundled releases, spec JSON files or docs pages against the "
-        "invariants in konvoy_portspec.validation (port ranges, protocols, schema, port "
+        "invariants in konvoy_portspec.analysis.validation (port ranges, protocols, schema, port "
         "conflicts, duplicates, per-component ports across roles, role policy, cluster-wide "
         "ranges). Without arguments, every bundled release is checked. Exit 0 when all "
         "hold, 1 when an error-severity invariant is broken, 3 when an input is unreadable.",
@@ -48,8 +48,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _read_json(path: str) -> Any:
-    from ..errors import SpecFormatError
-    from ..files import parse_json, read_bytes
+    from konvoy_portspec.errors import SpecFormatError
+    from konvoy_portspec.io.files import parse_json, read_bytes
 
     name, raw = read_bytes(path, SpecFormatError, "spec file")
     return parse_json(raw, SpecFormatError, name)
@@ -57,7 +57,7 @@ def _read_json(path: str) -> Any:
 
 def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:
     """(label, release, violations) of one input; raises PortSpecError if unreadable."""
-    from ..validation import validate, validate_data
+    from konvoy_portspec.analysis.validation import validate, validate_data
 
     if arg.endswith(".json") and os.path.isfile(arg):
         data = _read_json(arg)
@@ -66,7 +66,7 @@ def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:
         if release is None and isinstance(data, dict) and isinstance(data.get("release"), str):
             release = data["release"]
         return arg, release, violations
-    from ._common import load_spec
+    from konvoy_portspec.cli._common import load_spec
 
     spec = load_spec(arg)
     label = spec.release if names_release(arg) else arg
@@ -74,14 +74,14 @@ def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, PortSpecError
-    from ..validation import load_policy
+    from konvoy_portspec.analysis.validation import load_policy
+    from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, PortSpecError
 
     policy = load_policy(args.policy)
     if args.inputs:
         inputs = list(args.inputs)
     else:
-        from ..bundled import releases
+        from konvoy_portspec.io.bundled import releases
 
         inputs = releases()
     results: list[tuple[str, str | None, list[Any]]] = []
@@ -122,7 +122,7 @@ def _as_text(results: list[tuple[str, str | None, list[Any]]], unreadable: int) 
 def _as_json(results: list[tuple[str, str | None, list[Any]]]) -> str:
     import json
 
-    from ..specio import rule_to_dict
+    from konvoy_portspec.io.spec_json import rule_to_dict
 
     out = [
         {

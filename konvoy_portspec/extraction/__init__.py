@@ -13,12 +13,12 @@ import os
 import re
 from typing import Any
 
-from ..errors import ExtractError, PortSpecError
-from ..files import read_bytes
-from ..model import Role, RoleMap, Source, Spec
-from ..releases import normalize
-from .build import build_page
-from .events import Event
+from konvoy_portspec.errors import ExtractError, PortSpecError
+from konvoy_portspec.extraction.build import build_page
+from konvoy_portspec.extraction.events import Event
+from konvoy_portspec.io.files import read_bytes
+from konvoy_portspec.model import Role, RoleMap, Source, Spec
+from konvoy_portspec.release_names import normalize
 
 __all__ = [
     "decode",
@@ -132,10 +132,10 @@ def read_events(body: str, path: str | None = None) -> list[Event]:
     """Headings, captions and tables of a page body (front matter already split off),
     read as a whole HTML page or as markdown."""
     if is_html_page(body, path):
-        from .html_reader import read_html
+        from konvoy_portspec.extraction.html_reader import read_html
 
         return read_html(body)
-    from .markdown_reader import read_markdown
+    from konvoy_portspec.extraction.markdown_reader import read_markdown
 
     return read_markdown(body)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..errors import ExtractError
-from ..model import PORT_PROTOCOLS, Role, Rule
-from . import cells
-from .events import Event, Heading, Paragraph, Table
+from konvoy_portspec.errors import ExtractError
+from konvoy_portspec.extraction import cells
+from konvoy_portspec.extraction.events import Event, Heading, Paragraph, Table
+from konvoy_portspec.model import PORT_PROTOCOLS, Role, Rule
 
 
 def _title_for(table: Table, stack: list[Heading], previous: Event | None) -> str:

@@ -13,8 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..errors import ExtractError
-from ..model import MAX_PORT, MIN_PORT
+from konvoy_portspec.errors import ExtractError
+from konvoy_portspec.model import MAX_PORT, MIN_PORT
 
 #: Transport protocol names as docs spell them, to the canonical lower-case id.
 PROTOCOL_NAMES = {

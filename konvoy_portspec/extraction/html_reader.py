@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from .cells import clean_title, collapse
-from .events import Event, Heading, Paragraph, Table
+from konvoy_portspec.extraction.cells import clean_title, collapse
+from konvoy_portspec.extraction.events import Event, Heading, Paragraph, Table
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BLOCKS = {"p", "div", "li", "ul", "ol", "br", "tr", "dd", "dt", "blockquote", "section"}

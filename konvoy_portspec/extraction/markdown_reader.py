@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .cells import clean_title, collapse
-from .events import Event, Heading, Paragraph, Table
-from .html_reader import read_html
+from konvoy_portspec.extraction.cells import clean_title, collapse
+from konvoy_portspec.extraction.events import Event, Heading, Paragraph, Table
+from konvoy_portspec.extraction.html_reader import read_html
 
 _TABLE_OPEN = re.compile(r"<table\b", re.IGNORECASE)
 _TABLE_CLOSE = re.compile(r"</table\s*>", re.IGNORECASE)

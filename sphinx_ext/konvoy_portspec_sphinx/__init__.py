@@ -26,20 +26,20 @@ __all__ = ["__version__", "setup"]
 
 
 def _reset_memo(app: Sphinx, env: BuildEnvironment, docnames: Set[str]) -> None:
-    from .registry import reset
+    from konvoy_portspec_sphinx.registry import reset
 
     reset(env)
 
 
 def _remember_confdir(app: Sphinx, config: Config) -> None:
-    from .registry import remember_confdir
+    from konvoy_portspec_sphinx.registry import remember_confdir
 
     remember_confdir(config, str(app.confdir))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the directives, the role and the config values."""
-    from .directives import PortRole, PortsDiffDirective, PortsDirective
+    from konvoy_portspec_sphinx.directives import PortRole, PortsDiffDirective, PortsDirective
 
     app.add_config_value(
         "portspec_default_release",

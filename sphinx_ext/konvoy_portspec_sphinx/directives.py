@@ -17,9 +17,8 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from konvoy_portspec.errors import PortSpecError
 from konvoy_portspec.model import Spec
-
-from . import nodes_builder
-from .registry import Registry, build_registry, confdir_of, memo_for
+from konvoy_portspec_sphinx import nodes_builder
+from konvoy_portspec_sphinx.registry import Registry, build_registry, confdir_of, memo_for
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +117,7 @@ class PortsDiffDirective(PortsDirective):
     }
 
     def _build(self, ctx: _Context) -> list[nodes.Node]:
-        from konvoy_portspec.changes import diff
+        from konvoy_portspec.analysis.diff import diff
 
         old, new = ctx.load(self.arguments[0]), ctx.load(self.arguments[1])
         return nodes_builder.diff_table(

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 
 from docutils import nodes
 
-from konvoy_portspec.changes import SpecDiff, require_roles
+from konvoy_portspec.analysis.diff import SpecDiff, require_roles
 from konvoy_portspec.errors import PortSpecError
 from konvoy_portspec.model import Role, Rule, Spec
-from konvoy_portspec.render import cell_value
+from konvoy_portspec.output.tables import cell_value
 
 #: Columns a ports table can show, in their default order.
 COLUMNS = ("port", "protocol", "component", "notes")

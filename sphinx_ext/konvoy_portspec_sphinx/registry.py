@@ -16,10 +16,10 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from konvoy_portspec import bundled
 from konvoy_portspec.errors import PortSpecError, SpecFormatError
+from konvoy_portspec.io import bundled
 from konvoy_portspec.model import Spec
-from konvoy_portspec.releases import normalize, resolve, sort_key
+from konvoy_portspec.release_names import normalize, resolve, sort_key
 
 _Stamp = tuple[int, int]
 
@@ -66,7 +66,7 @@ def _stamp(path: str) -> _Stamp:
 
 def read_spec(memo: Memo, path: str, *, check: bool) -> Spec:
     """A spec file, parsed once per version of the file; errors are memoised too."""
-    from konvoy_portspec.specio import loads
+    from konvoy_portspec.io.spec_json import loads
 
     try:
         stamp = _stamp(path)

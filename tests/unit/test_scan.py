@@ -1,0 +1,458 @@
+"""`portspec scan`: whole docs trees, the prefilter's soundness, and the generator's truth."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from konvoy_portspec import cli
+from konvoy_portspec.analysis.scan import list_pages, may_hold_port_table, scan_tree
+from konvoy_portspec.errors import ExtractError
+from konvoy_portspec.extraction import extract_file, extract_text
+from konvoy_portspec.io.spec_json import to_dict
+from tests.support import ROOT, load_script
+
+PIPE_PAGE = """---
+release: v9.1
+---
+# Ports
+
+## Control-plane nodes
+
+| **Port** | **Component** | **Notes** |
+| --- | --- | --- |
+| 22 | Ansible | ssh |
+| 2379-2380 | etcd | |
+
+## Worker nodes
+
+| Port | Protocol | Component |
+|---|---|---|
+| 9091, 9092 | TCP | calico-node |
+| 4789 | TCP/UDP | vxlan |
+"""
+HTML_BLANK_LINES = """# Ports
+
+## Worker nodes
+
+<table>
+  <tr>
+   <td><strong>Port</strong></td>
+   <td><strong>Component</strong></td>
+  </tr>
+
+  <tr>
+   <td>10250</td>
+   <td rowspan="2">kubelet</td>
+  </tr>
+
+  <tr>
+   <td>10248</td>
+  </tr>
+</table>
+"""
+HTML_PAGE = """<!DOCTYPE html><html><body>
+<h2>Control plane</h2>
+<table><thead><tr><th>Port(s)</th><th>Service</th></tr></thead>
+<tbody><tr><td>30000&ndash;32767</td><td>NodePorts</td></tr></tbody></table>
+</body></html>
+"""
+FENCED_ONLY = """# Example
+
+```markdown
+| Port | Component |
+| --- | --- |
+| 22 | Ansible |
+```
+"""
+OTHER_TABLES = """# Requirements
+
+We support port forwarding; see the port list elsewhere.
+
+| Resource | Minimum |
+| --- | --- |
+| CPU | 4 |
+
+```bash
+kubectl get svc | grep port
+```
+"""
+BROKEN = """# Ports
+
+## Worker nodes
+
+| Port | Component |
+| --- | --- |
+| 22 | ssh |
+| 99999 | nope |
+"""
+
+
+def _tree(tmp_path: Path) -> Path:
+    root = tmp_path / "docs"
+    files = {
+        "a/pipe.md": PIPE_PAGE,
+        "a/blank-lines.markdown": HTML_BLANK_LINES,
+        "b/page.html": HTML_PAGE,
+        "b/fenced.md": FENCED_ONLY,
+        "b/other.mdx": OTHER_TABLES,
+        "c/broken.md": BROKEN,
+        "c/notes.txt": PIPE_PAGE,  # not a docs page
+        ".hidden/ports.md": PIPE_PAGE,
+        "node_modules/x/ports.md": PIPE_PAGE,
+        "_build/ports.md": PIPE_PAGE,
+    }
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+    (root / "c" / "latin1.md").write_bytes(
+        "# Caf\xe9\n\n| Port |\n|---|\n| 22 |\n".encode("latin-1")
+    )
+    (root / "c" / "nul.md").write_bytes(b"# x\n\x00\n")
+    return root
+
+
+def _run_json(args: list[str], capsys) -> tuple[int, dict]:
+    code = cli.run(args)
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_scan_small_tree_json(tmp_path, capsys, jobs, monkeypatch):
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.SERIAL_BELOW", 0)
+    root = _tree(tmp_path)
+    code, data = _run_json(["scan", str(root), "--format", "json", "--jobs", jobs], capsys)
+    assert code == 1  # the broken pages
+    pages = {p["path"]: p for p in data["pages"]}
+    assert list(pages) == ["a/blank-lines.markdown", "a/pipe.md", "b/page.html"]
+    pipe = pages["a/pipe.md"]
+    assert pipe["release"] == "v9.1"
+    assert [r["id"] for r in pipe["roles"]] == ["control-plane", "worker"]
+    assert pipe["tables"] == 2 and pipe["rules"] == 2 + 4
+    assert pipe["roles"] == to_dict(extract_file(root / "a" / "pipe.md"))["roles"]
+    blank = pages["a/blank-lines.markdown"]
+    assert "release" not in blank
+    assert [(p["port"], p["component"]) for p in blank["roles"][0]["ports"]] == [
+        (10250, "kubelet"),
+        (10248, "kubelet"),
+    ]
+    html_roles = pages["b/page.html"]["roles"]
+    assert html_roles[0]["ports"][0]["port"] == 30000
+    assert html_roles[0]["ports"][0]["end_port"] == 32767
+    errors = {e["path"]: e for e in data["errors"]}
+    assert sorted(errors) == ["c/broken.md", "c/latin1.md", "c/nul.md"]
+    assert errors["c/broken.md"]["line"] == 8 and "99999" in errors["c/broken.md"]["message"]
+    assert errors["c/latin1.md"]["line"] == 1 and "UTF-8" in errors["c/latin1.md"]["message"]
+    assert "NUL" in errors["c/nul.md"]["message"]
+    assert data["totals"] == {
+        "files": 8,
+        "pages": 3,
+        "tables": 4,
+        "rules": 6 + 2 + 1,
+        "errors": 3,
+    }
+
+
+def test_scan_text_reports_errors_on_stderr(tmp_path, capsys):
+    root = _tree(tmp_path)
+    code = cli.run(["scan", str(root)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    line = next(line for line in out.splitlines() if "a/pipe.md" in line)
+    assert line.endswith("v9.1  2 tables, 6 rules: control-plane 2, worker 4")
+    assert out.rstrip().endswith("total: 3 pages, 4 tables, 9 rules, 3 failed")
+    assert "portspec: scan: c/broken.md:8: port 99999 out of range" in err
+    assert "fenced" not in out and "other" not in out
+
+
+def test_scan_clean_tree_exits_0_and_bad_dir_exits_3(tmp_path, capsys):
+    (tmp_path / "ok.md").write_text(PIPE_PAGE, "utf-8")
+    assert cli.run(["scan", str(tmp_path)]) == 0
+    assert cli.run(["scan", str(tmp_path / "ok.md")]) == 3
+    assert "not a directory" in capsys.readouterr().err
+    assert cli.run(["scan", str(tmp_path), "--jobs", "0"]) == 2
+
+
+def test_no_progress_bar_when_not_a_tty(tmp_path):
+    (tmp_path / "ok.md").write_text(PIPE_PAGE, "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "konvoy_portspec", "scan", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == ""
+    assert "ok.md" in done.stdout
+
+
+def test_list_pages_skips_hidden_node_modules_build(tmp_path):
+    root = _tree(tmp_path)
+    rels = list_pages(str(root))
+    assert rels == sorted(rels)
+    assert not any(r.startswith((".hidden", "node_modules", "_build")) for r in rels)
+    assert "c/notes.txt" not in rels and "b/other.mdx" in rels
+
+
+# --- the real corpus ---------------------------------------------------------------
+
+
+def test_scan_corpus_matches_extract_file(corpus, capsys):
+    code, data = _run_json(["scan", str(corpus), "--format", "json"], capsys)
+    assert code == 0 and data["errors"] == []
+    pages = {p["path"]: p for p in data["pages"]}
+    expected = sorted(
+        str(p.relative_to(corpus)).replace("\\", "/")
+        for p in corpus.rglob("*.md")
+        if p.name != "firewall-rules.md"
+    )
+    assert sorted(pages) == expected
+    assert len([p for p in pages if p.endswith("/ports.md")]) == 8
+    assert len([p for p in pages if p.startswith("history/")]) >= 20
+    for rel, page in pages.items():
+        spec = extract_file(corpus / rel)
+        assert page["roles"] == to_dict(spec)["roles"], rel
+        assert page["release"] == spec.release
+        assert page["rules"] == sum(len(r) for r in spec.roles.ordered)
+    assert not any("firewall-rules" in p for p in pages)
+
+
+def _holds_port_table(raw: bytes) -> bool:
+    try:
+        text = raw.decode("utf-8")
+        extract_text(text)
+    except (ExtractError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def test_prefilter_never_rejects_a_page_with_port_tables(corpus, tmp_path):
+    pages = [p.read_bytes() for p in corpus.rglob("*.md")]
+    pages += [t.encode() for t in (PIPE_PAGE, HTML_BLANK_LINES, HTML_PAGE)]
+    held = [raw for raw in pages if _holds_port_table(raw)]
+    assert len(held) >= 30
+    assert all(may_hold_port_table(raw) for raw in held)
+
+
+HIDDEN_HEADERS = [
+    "**Po**rt",
+    "&#80;ort",
+    "&#x50;orts",
+    "\uff30\uff2f\uff32\uff34",
+    "Port(s)",
+    "Po[^1]rt",
+    "`Port`",
+    "DPORT",
+    "Range",
+    "Po<span></span>rt",
+]
+
+
+@pytest.mark.parametrize("header", HIDDEN_HEADERS)
+@pytest.mark.parametrize("style", ["pipe", "html"])
+def test_prefilter_sees_through_markup_entities_lookalikes(header, style):
+    if style == "pipe":
+        page = f"# Workers\n\n| {header} | Component |\n| --- | --- |\n| 22 | ssh |\n"
+    else:
+        page = f"<h2>Workers</h2>\n<table><tr><th>{header}</th><th>C</th></tr>\n"
+        page += "<tr><td>22</td><td>ssh</td></tr></table>\n"
+    raw = page.encode()
+    assert _holds_port_table(raw), header  # the extractor finds a table ...
+    assert may_hold_port_table(raw), header  # ... so the prefilter must let it through
+
+
+def test_prefilter_rejects_pages_without_port_headers():
+    for page in (OTHER_TABLES, FENCED_ONLY.replace("Port", "Name"), "no tables, port 22\n"):
+        assert not may_hold_port_table(page.encode())
+
+
+SPANNING_TITLES = {
+    "pipe": "| Worker nodes | Worker nodes |\n| --- | --- |\n| {h} | Component |\n| 22 | ssh |\n",
+    "pipe-marked": "| **Workers** | Workers |\n|---|---|\n| {h} | C |\n| 22 | ssh |\n",
+    "html-no-th": (
+        '<table>\n<tr><td colspan="2">Worker nodes</td></tr>\n'
+        "<tr><td>{h}</td><td>Component</td></tr>\n<tr><td>22</td><td>ssh</td></tr>\n</table>\n"
+    ),
+    "html-same-cells": (
+        "<table><tr><td>Workers</td><td>Workers</td></tr>"
+        "<tr><td>{h}</td><td>C</td></tr><tr><td>22</td><td>ssh</td></tr></table>\n"
+    ),
+    "html-thead": (
+        '<table><thead><tr><td colspan="2">Workers</td></tr></thead>'
+        "<tr><td>{h}</td><td>C</td></tr><tr><td>22</td><td>ssh</td></tr></table>\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("style", sorted(SPANNING_TITLES))
+def test_prefilter_reads_the_names_below_a_spanning_title(style):
+    """A first row that only titles the table moves the column names one row down."""
+    raw = ("# Ports\n\n" + SPANNING_TITLES[style].format(h="Port")).encode()
+    assert _holds_port_table(raw)
+    assert may_hold_port_table(raw)
+    other = ("# Ports\n\n" + SPANNING_TITLES[style].format(h="Name")).encode()
+    assert not _holds_port_table(other)
+
+
+def test_prefilter_skips_the_first_body_row_below_a_plain_header():
+    """Below a header that cannot span, a body row talking about ports is not a header."""
+    page = "| Feature | Notes |\n| --- | --- |\n| Forwarding | port 22 open |\n"
+    html = "<table><tr><th>Feature</th></tr><tr><td>x</td></tr><tr><td>port 22</td></tr></table>"
+    assert not may_hold_port_table(page.encode())
+    assert not may_hold_port_table(html.encode())
+
+
+@pytest.mark.parametrize(
+    ("header", "port_table"),
+    [
+        ("| Port name | Description |", False),
+        ("| Source port | Component |", False),
+        ("| Port | Name |", True),
+        ("| Start port | End port |", True),
+        ("| TCP ports | Component |", True),
+        ("Port(s) | Component", True),
+    ],
+)
+def test_prefilter_judges_plain_headers_like_the_extractor(header, port_table):
+    page = f"{header}\n| --- | --- |\n| 22 | 24 |\n"
+    assert _holds_port_table(page.encode()) == port_table
+    assert may_hold_port_table(page.encode()) == port_table
+
+
+def test_prefilter_never_rejects_a_fixture_with_port_tables():
+    pages = [
+        p.read_bytes()
+        for p in (ROOT / "tests" / "fixtures").rglob("*")
+        if p.suffix in (".md", ".mdx", ".html", ".htm", ".markdown")
+    ]
+    held = [raw for raw in pages if _holds_port_table(raw)]
+    assert len(held) >= 20
+    assert [raw[:60] for raw in held if not may_hold_port_table(raw)] == []
+
+
+_title = st.sampled_from(["Worker nodes", "Workers", "**Workers**", "&#87;orkers", "W"])
+
+
+@given(title=_title, second=_title, header=st.sampled_from(["Port", "Ports", "**Port**", "P"]))
+def test_prefilter_property_spanning_titles(title, second, header):
+    for template in (
+        "| {t} | {s} |\n| --- | --- |\n| {h} | C |\n| 22 | x |\n",
+        "<table><tr><td>{t}</td><td>{s}</td></tr><tr><td>{h}</td><td>C</td></tr>"
+        "<tr><td>22</td><td>x</td></tr></table>",
+    ):
+        raw = template.format(t=title, s=second, h=header).encode()
+        if _holds_port_table(raw):
+            assert may_hold_port_table(raw)
+
+
+_cells = st.text(
+    alphabet=st.sampled_from(list("portPORTangedsx *_`&#;<>/|-[]^()\u00a0\uff30")),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(header=_cells, html=st.booleans())
+def test_prefilter_property(header, html):
+    if html:
+        page = f"<table><tr><th>{header}</th><th>C</th></tr><tr><td>22</td><td>x</td></tr></table>"
+    else:
+        cell = header.replace("|", "\\|")
+        page = f"| {cell} | C |\n| --- | --- |\n| 22 | x |\n"
+    raw = page.encode()
+    if _holds_port_table(raw):
+        assert may_hold_port_table(raw)
+
+
+# --- the benchmark generator ---------------------------------------------------------
+
+
+def test_generated_tree_scan_finds_exactly_the_ground_truth(tmp_path):
+    gen = load_script("benchmarks/gen_tree.py")
+    truth = gen.generate(tmp_path / "tree", pages=300, seed=3, mean_size=3000, port_share=0.1)
+    assert 15 <= len(truth) <= 50
+    again = gen.generate(tmp_path / "again", pages=300, seed=3, mean_size=3000, port_share=0.1)
+    assert again == truth
+    a = (tmp_path / "tree" / sorted(truth)[0]).read_bytes()
+    assert a == (tmp_path / "again" / sorted(truth)[0]).read_bytes()
+    result = scan_tree(str(tmp_path / "tree"), jobs=2)
+    assert result.errors == ()
+    found = {
+        p.path: {
+            "tables": p.tables,
+            "rules": p.rules,
+            "roles": {r.id: len(r) for r in p.spec.roles.ordered},
+        }
+        for p in result.pages
+    }
+    assert found == truth
+
+
+def _die(root: str, rels: list[str]) -> None:
+    os._exit(9)  # a worker killed mid-task (the OOM killer, a crash in C code)
+
+
+def test_a_dead_worker_is_a_clear_error_not_a_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.SERIAL_BELOW", 0)
+    monkeypatch.setattr("konvoy_portspec.analysis.scan._scan_chunk", _die)
+    (tmp_path / "ok.md").write_text(PIPE_PAGE, "utf-8")
+    assert cli.run(["scan", str(tmp_path), "--jobs", "2"]) == 3
+    err = capsys.readouterr().err
+    assert "a worker process died" in err and "--jobs 1" in err
+    assert "Traceback" not in err
+
+
+def test_exclude_skips_names_anywhere_and_paths_below_the_root(tmp_path, capsys):
+    root = tmp_path / "docs"
+    for rel in (
+        "content/v2.1/ports.md",
+        "content/archive/v1.0/ports.md",
+        "public/v2.1/ports/index.html",
+        "site/content/archive/x.md",
+        "content/v2.1/draft.md",
+    ):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(PIPE_PAGE, "utf-8")
+    everything = list_pages(str(root))
+    assert len(everything) == 5
+    assert list_pages(str(root), ["public", "draft.md"]) == [
+        "content/archive/v1.0/ports.md",
+        "content/v2.1/ports.md",
+        "site/content/archive/x.md",
+    ]
+    # A path pattern is anchored at the root: site/content/archive is not content/archive.
+    assert list_pages(str(root), ["content/archive/", "*.html"]) == [
+        "content/v2.1/draft.md",
+        "content/v2.1/ports.md",
+        "site/content/archive/x.md",
+    ]
+    assert list_pages(str(root), ["*/v2.*"]) == [
+        "content/archive/v1.0/ports.md",
+        "site/content/archive/x.md",
+    ]
+    assert list_pages(str(root), ["Public"]) == everything  # case-sensitive, like paths
+    code, data = _run_json(
+        ["scan", str(root), "-f", "json", "--exclude", "public", "--exclude", "archive"],
+        capsys,
+    )
+    assert code == 0
+    assert [p["path"] for p in data["pages"]] == ["content/v2.1/draft.md", "content/v2.1/ports.md"]
+    assert data["totals"]["files"] == 2
+
+
+def test_scan_and_extract_read_a_page_alike_whatever_its_byte_order_marks(tmp_path, capsys):
+    """Both go through one decoding and one pipeline, so they cannot drift apart."""
+    page = "\ufeff\ufeff---\nrelease: v2.5\n---\n" + PIPE_PAGE.split("---\n", 2)[2]
+    (tmp_path / "p.md").write_text(page, "utf-8")
+    spec = extract_file(tmp_path / "p.md")
+    code, data = _run_json(["scan", str(tmp_path), "-f", "json"], capsys)
+    assert code == 0 and spec.release == "v2.5"
+    assert data["pages"][0]["release"] == spec.release
+    assert data["pages"][0]["roles"] == to_dict(spec)["roles"]
