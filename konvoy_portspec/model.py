@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from konvoy_portspec.errors import UnknownRoleError
+from konvoy_portspec.protocols import PORT_PROTOCOLS as PORT_PROTOCOLS  # the model's word
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,9 +75,6 @@ SCHEMA_VERSION = 1
 
 #: The range of port numbers: 0 is no port a service can be reached on.
 MIN_PORT, MAX_PORT = 1, 65535
-
-#: Protocols that carry port numbers. Port-less rules (ICMP, IP-in-IP, ...) use others.
-PORT_PROTOCOLS = ("tcp", "udp", "sctp")
 
 
 class Rule(Value):
