@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-thorough lint typecheck unit spec spec-check docs bench clean
+.PHONY: setup provision demo test test-thorough lint typecheck unit spec spec-check docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,20 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+## System tools that some tests check outputs with (nft, iptables in a namespace,
+## xmllint, firewalld's reader, chromium for the docs). Needs root and apt-get; without
+## them those tests skip and say why. Tests themselves never install anything.
+PROVISION_PACKAGES := nftables iptables libxml2-utils python3-firewall chromium
+provision:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+	      $(PROVISION_PACKAGES) >/dev/null; } \
+	  || echo "provision: could not install all of $(PROVISION_PACKAGES); their tests skip"; \
+	else \
+	  echo "provision: not root or no apt-get; tests that need $(PROVISION_PACKAGES) skip"; \
+	fi
 
 ## The main job: what changed in the ports between two bundled releases.
 demo: setup

@@ -16,8 +16,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from konvoy_portspec.analysis import scan
+from konvoy_portspec.analysis.scan import iter_pages, list_pages
+from konvoy_portspec.analysis.scan.pages import parse_page
+from konvoy_portspec.analysis.scan.walk import read_page_bytes
 from konvoy_portspec.extraction import decode, html_reader, markdown_reader, split_front_matter
+from konvoy_portspec.extraction.events import Event
+from konvoy_portspec.extraction.prefilter import may_hold_port_table
+from konvoy_portspec.io.files import MAX_PAGE_SIZE
 
 TREE = Path(__file__).resolve().parent / "_work" / "tree"
 IMPORT = (
@@ -41,23 +46,21 @@ def main() -> int:
         print("no tree: run benchmarks/bench_scan.py first", file=sys.stderr)
         return 2
     root = str(TREE)
-    rels = scan.list_pages(root)
-    paths = [os.path.join(root, rel) for rel in rels]
+    rels = list_pages(root)
     raws: list[bytes] = []
 
     def read() -> None:
         raws.clear()
-        for path in paths:
-            with open(path, "rb", buffering=0) as fh:
-                raws.append(fh.readall())
+        for rel in rels:
+            raws.append(read_page_bytes(root, rel, MAX_PAGE_SIZE))
 
-    walk_s = best(lambda: list(scan.iter_pages(root)))
+    walk_s = best(lambda: list(iter_pages(root)))
     read_s = best(read)
-    prefilter_s = best(lambda: [scan.may_hold_port_table(raw) for raw in raws])
+    prefilter_s = best(lambda: [may_hold_port_table(raw) for raw in raws])
     candidates = [
-        (rel, raw) for rel, raw in zip(rels, raws, strict=True) if scan.may_hold_port_table(raw)
+        (rel, raw) for rel, raw in zip(rels, raws, strict=True) if may_hold_port_table(raw)
     ]
-    parse_s = best(lambda: [scan.parse_page(raw, rel, root + "/" + rel) for rel, raw in candidates])
+    parse_s = best(lambda: [parse_page(raw, rel, root + "/" + rel) for rel, raw in candidates])
 
     # The two libraries' own share: markdown-it block tokens, beautifulsoup4 trees.
     md = markdown_reader.parser()
@@ -65,16 +68,17 @@ def main() -> int:
         split_front_matter(decode(raw))[1] for rel, raw in candidates if not rel.endswith(".html")
     ]
     chunks: list[str] = []
-    read_html = markdown_reader.read_html
+    read_html = html_reader.read_html
 
-    def keep(chunk: str, line_offset: int = 0) -> list[html_reader.Event]:
+    def keep(chunk: str, line_offset: int = 0) -> list[Event]:
         chunks.append(chunk)
         return read_html(chunk, line_offset)
 
-    markdown_reader.read_html = keep
+    # The markdown reader hands each HTML block to its own name for read_html.
+    vars(markdown_reader)["read_html"] = keep
     for rel, raw in candidates:
-        scan.parse_page(raw, rel, root + "/" + rel)
-    markdown_reader.read_html = read_html
+        parse_page(raw, rel, root + "/" + rel)
+    vars(markdown_reader)["read_html"] = read_html
     pages = [raw for rel, raw in candidates if rel.endswith(".html")]
     chunks += [split_front_matter(decode(raw))[1] for raw in pages]
     from bs4 import BeautifulSoup

@@ -25,13 +25,13 @@ from konvoy_portspec.errors import (
 )
 from konvoy_portspec.io.bundled import load, releases
 from konvoy_portspec.model import Role, RoleMap, Rule, Source, Spec
+from konvoy_portspec.version import __version__ as __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from konvoy_portspec.analysis.diff import SpecDiff
-    from konvoy_portspec.analysis.validation import Policy, Violation
-
-__version__ = "0.1.0"
+    from konvoy_portspec.analysis.policy import Policy
+    from konvoy_portspec.analysis.validation import Violation
 
 __all__ = [
     "ExtractError",

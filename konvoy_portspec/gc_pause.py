@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 
-class paused:
+class GcPaused:
     """Pause the cyclic garbage collector around a burst of short-lived objects.
 
     Loading or diffing a big spec allocates an object per rule; each burst makes the

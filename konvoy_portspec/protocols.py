@@ -62,10 +62,11 @@ class Protocol:
 def _proto(
     name: str, number: int, aliases: tuple[str, ...] = (), **spellings: str | int | None
 ) -> Protocol:
-    # Defaults: iptables and firewalld take the /etc/protocols name, nft the number
-    # (``meta l4proto 4`` needs no name table), Calico the number.
+    # Defaults: iptables and nft take the number (a minimal host may have no
+    # /etc/protocols to look a name up in), firewalld the /etc/protocols name (its
+    # checker resolves names), Calico the number.
     base: dict[str, str | int | None] = {
-        "iptables": name,
+        "iptables": str(number),
         "nft": str(number),
         "firewalld": name,
         "kubernetes": None,
@@ -80,7 +81,8 @@ PROTOCOLS: tuple[Protocol, ...] = (
     Protocol("tcp", 6, True, ("6",), "tcp", "tcp", "tcp", "TCP", "TCP"),
     Protocol("udp", 17, True, ("17",), "udp", "udp", "udp", "UDP", "UDP"),
     Protocol("sctp", 132, True, ("132",), "sctp", "sctp", "sctp", "SCTP", "SCTP"),
-    _proto("icmp", 1, ("1",), calico="ICMP"),
+    # icmp stays a name for iptables: `--icmp-type` needs the icmp match it loads.
+    _proto("icmp", 1, ("1",), iptables="icmp", calico="ICMP"),
     _proto("igmp", 2, ("2",)),
     # Protocol 4 is IP-in-IP (Calico's encapsulation); /etc/protocols names it ipencap.
     _proto(

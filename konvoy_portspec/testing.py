@@ -4,43 +4,51 @@ For users who test code built on konvoy-portspec (and for this project's propert
 tests). It imports hypothesis at module level, so it is only importable with the
 ``test`` extra installed; nothing else in the package imports it.
 
-* :func:`specs` draws VALID, role-consistent specs: every invariant of
-  :mod:`konvoy_portspec.analysis.validation` holds under the bundled policy, every role keeps one
-  rule per (protocol, port, end port), and all text is normalized the way the extractor
+What "valid" means is written down here, on its own, from what a Konvoy ports page
+looks like: control-plane components (etcd, the API server, scheduler and controller
+manager) only in the control-plane table, the NodePort range on every role, a component
+on the same ports wherever it is listed, no port claimed twice. The strategies do not
+ask the validator or its policy what is allowed, so the property tests compare two
+independent statements of the rules, not the validator with itself. The protocol
+vocabulary comes from :mod:`konvoy_portspec.protocols` (it names protocols; it decides
+nothing about a spec).
+
+* :func:`specs` draws VALID, role-consistent specs: every role keeps one rule per
+  (protocol, port, end port), and all text is normalized the way the extractor
   normalizes cells (no leading/trailing whitespace, single spaces), so specs survive a
   render -> extract round trip. Component names and notes mix realistic names with
   arbitrary printable text and markup that renderers must escape (``<script>``, ``|``,
   backticks, ``*``, ``_``, reST roles).
 * :func:`rules` and :func:`roles` draw single valid rules and roles.
-* :func:`faults` / :func:`invalid_specs` take a valid spec and inject one fault of a
-  given invariant id; they return ``(spec_or_data, invariant_id)`` where the first item
-  is a :class:`~konvoy_portspec.model.Spec`, or, for ``schema``, spec JSON data (a dict).
-  The injected spec breaks that invariant and no other.
+* :func:`inject` breaks a valid spec in one way, named by what it does (one of
+  :data:`FAULTS`, e.g. ``control-plane-component-on-worker``), and returns
+  ``(spec_or_data, invariant_id)``: the id of the validator invariant that fault breaks,
+  and no other. The first item is a :class:`~konvoy_portspec.model.Spec`, or, for the
+  ``json-*`` faults, spec JSON data (a dict). :func:`faults` and :func:`invalid_specs`
+  draw a spec and a fault together.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from fnmatch import fnmatchcase
 from typing import Any
 
 from hypothesis import strategies as st
 
-from konvoy_portspec.analysis.validation import (
-    INVARIANTS,
-    PORTLESS_PROTOCOLS,
-    Policy,
-    default_policy,
-)
 from konvoy_portspec.extraction.cells import collapse
-from konvoy_portspec.model import PORT_PROTOCOLS, Role, RoleMap, Rule, Source, Spec
+from konvoy_portspec.io.spec_json import to_dict
+from konvoy_portspec.model import Role, RoleMap, Rule, Source, Spec
+from konvoy_portspec.protocols import PORT_PROTOCOLS, PORTLESS_PROTOCOLS
 
 __all__ = [
+    "CONTROL_PLANE_ONLY",
+    "FAULTS",
     "FAULT_KINDS",
     "REALISTIC_COMPONENTS",
     "ROLE_TITLES",
     "TRICKY_TEXT",
+    "WORKER_ROLES",
     "faults",
     "inject",
     "invalid_specs",
@@ -77,6 +85,13 @@ REALISTIC_COMPONENTS = (
     "coredns",
     "Kubernetes NodePorts",
 )
+
+#: Components that run only on control-plane nodes: a Konvoy page lists them in the
+#: control-plane table and nowhere else.
+CONTROL_PLANE_ONLY = ("etcd", "kube-apiserver", "kube-scheduler", "kube-controller-manager")
+
+#: Role ids whose nodes run workloads and never the control plane.
+WORKER_ROLES = ("worker", "worker-windows")
 
 REALISTIC_NOTES = (
     "ssh",
@@ -151,8 +166,8 @@ _notes = st.one_of(st.just(""), texts(REALISTIC_NOTES))
 
 _CORE_COMPONENTS = ("Kubernetes NodePorts", "kubelet", "etcd", "kube-apiserver", "calico-node")
 _realistic_names = st.sampled_from(REALISTIC_COMPONENTS)
-# Mostly realistic names (so shared components, policy and NodePort cases are common),
-# the rest empty or arbitrary text.
+# Mostly realistic names (so shared components, control-plane parts and NodePort ranges
+# are common), the rest empty or arbitrary text.
 _names = st.one_of(_realistic_names, _realistic_names, st.just(""), texts())
 
 
@@ -187,6 +202,21 @@ def _norm(name: str) -> str:
     return normalize(name).casefold()
 
 
+def _control_plane_only(name: str) -> bool:
+    """Whether ``name`` mentions a control-plane component (anywhere in it: "etcd
+    (client)", "etcd-operator"; wider than need be, so placing such names on the
+    control plane only is always safe)."""
+    folded = name.casefold()
+    return any(word in folded for word in CONTROL_PLANE_ONLY)
+
+
+def _nodeport_range(name: str) -> bool:
+    """Whether ``name`` reads as the NodePort range ("Kubernetes NodePorts", "NodePort
+    services", "node ports"), which kube-proxy opens on every node, so every role lists
+    it alike. Spaces are ignored, so this errs on the side of "yes"."""
+    return "nodeport" in "".join(name.casefold().split())
+
+
 class _Claims:
     """Ports already taken in a spec, so drawn rules never overlap another rule."""
 
@@ -213,10 +243,8 @@ def specs(
     role_ids: Sequence[str] | None = None,
     max_roles: int = 4,
     max_components: int = 8,
-    policy: Policy | None = None,
 ) -> Spec:
     """A valid, role-consistent spec (see the module docstring)."""
-    policy = policy or default_policy()
     if role_ids is None and max_roles >= 2 and draw(st.booleans()):
         # The usual page: control plane and workers, sometimes more roles after them.
         others = [r for r in ROLE_TITLES if r not in ("control-plane", "worker")]
@@ -243,17 +271,18 @@ def specs(
         if _norm(name) in seen_names:
             continue
         seen_names.add(_norm(name))
-        probe = Rule(1, 1, "tcp", name)
-        cluster = policy.cluster_range_of(probe)
-        if cluster is not None:
-            where = [r for r in ids if any(fnmatchcase(r, p) for p in cluster.roles)]
+        nodeports = _nodeport_range(name)
+        if nodeports and _control_plane_only(name):
+            continue  # it would have to be on every role and on the control plane only
+        if nodeports:
+            where = ids
+        elif _control_plane_only(name):
+            where = [r for r in ids if r == "control-plane"]
         else:
             where = draw(st.lists(st.sampled_from(ids), min_size=1, max_size=len(ids), unique=True))
-        allowed = [r for r in where if policy.forbidden_on(r, name) is None] if name else where
-        if not allowed or (cluster is not None and allowed != where):
-            continue  # a cluster-wide range must be on every role it names, or on none
-        where = allowed
-        if cluster is not None and draw(st.booleans()):
+        if not where:
+            continue
+        if nodeports and draw(st.booleans()):
             base = [Rule(30000, 32767, "tcp", name)]
         else:
             base = draw(st.lists(rules(component=st.just(name)), min_size=1, max_size=3))
@@ -292,17 +321,41 @@ def roles(draw: st.DrawFn, role_id: str | None = None) -> Role:
 
 # --- faults ---------------------------------------------------------------------------
 
-#: Invariant ids :func:`inject` knows how to break (all of them).
-FAULT_KINDS: tuple[str, ...] = tuple(INVARIANTS)
+#: Every fault :func:`inject` knows, named by what it does to a valid spec, and the id of
+#: the validator invariant it breaks (and no other). Written from the invariants'
+#: definitions, not read from the validator: a property test holds the two together.
+FAULTS: dict[str, str] = {
+    "port-zero-or-negative": "port-out-of-range",
+    "port-above-65535": "port-out-of-range",
+    "range-ends-before-it-starts": "reversed-range",
+    "range-with-one-end": "reversed-range",
+    "port-on-a-portless-protocol": "unknown-protocol",
+    "made-up-protocol": "unknown-protocol",
+    "json-unknown-key": "schema",
+    "json-missing-field": "schema",
+    "json-wrong-type": "schema",
+    "json-bad-value": "schema",
+    "two-components-one-port": "port-conflict",
+    "rule-listed-twice": "duplicate-rule",
+    "component-on-other-ports-per-role": "component-ports-differ",
+    "control-plane-component-on-worker": "role-policy",
+    "nodeport-range-on-one-role-only": "cluster-range-differs",
+    "nodeport-range-missing-on-a-role": "cluster-range-differs",
+}
+
+#: The fault names, in :data:`FAULTS` order.
+FAULT_KINDS: tuple[str, ...] = tuple(FAULTS)
 
 _FRESH = "fault-injected"
+_MADE_UP_PROTOCOLS = ("quic", "http", "ospf", "l2tp", "tcp6")
+_NODEPORTS = "Kubernetes NodePorts"
 
 
-def _free_port(role: Role, protocol: str, start: int, avoid: Sequence[int] = ()) -> int:
-    """The first port from ``start`` (wrapping) that no rule of ``role`` covers."""
+def _free_port(roles: Sequence[Role], protocol: str, start: int, avoid: Sequence[int] = ()) -> int:
+    """The first port from ``start`` (wrapping) that no rule of ``roles`` covers."""
     port = start
     for _ in range(65535):
-        if not role.for_port(port, protocol) and port not in avoid:
+        if port not in avoid and not any(role.for_port(port, protocol) for role in roles):
             return port
         port = port % 65535 + 1
     raise ValueError("no free port")  # pragma: no cover - roles are small
@@ -317,57 +370,67 @@ def _put(spec: Spec, role: Role) -> Spec:
     return spec.with_roles(role if r.id == role.id else r for r in spec.roles.ordered)
 
 
+def _add_role(spec: Spec, role_id: str) -> Spec:
+    """``spec`` with a new role that lists the NodePort ranges every role lists, and
+    nothing else: valid by this module's own rules."""
+    shared = tuple(r for r in spec.roles.ordered[0].rules if _nodeport_range(r.component))
+    title = ROLE_TITLES.get(role_id, (role_id,))[0]
+    return spec.with_roles([*spec.roles.ordered, Role(role_id, title, shared)])
+
+
 def _ensure_two_roles(spec: Spec) -> Spec:
-    """A spec with a second role when it has one only: a copy of the first under a role
-    id no policy singles out, so the copy itself breaks nothing."""
     if len(spec.roles) >= 2:
         return spec
-    first = spec.roles.ordered[0]
-    new_id = next(r for r in ("bastion-hosts", "load-balancer", "gpu-nodes") if r != first.id)
-    copy = Role(new_id, ROLE_TITLES[new_id][0], first.rules)
-    return spec.with_roles([*spec.roles.ordered, copy])
+    first = spec.roles.ordered[0].id
+    return _add_role(spec, next(r for r in ("bastion-hosts", "load-balancer") if r != first))
 
 
 def _pick_role(draw: st.DrawFn, spec: Spec) -> Role:
     return draw(st.sampled_from(spec.roles.ordered))
 
 
-def _fault_range(draw: st.DrawFn, spec: Spec) -> Spec:
-    role = _pick_role(draw, spec)
-    low = draw(st.sampled_from((0, -1, 65536, 70000, 2**31)))
-    if low <= 0:
-        rule = Rule(low, draw(st.sampled_from((low, 80))), "tcp", _FRESH)
-    else:
-        rule = Rule(draw(st.sampled_from((low, 30000))), low, "udp", _FRESH)
-    return _put(spec, _insert(draw, role, rule))
+def _add_rule(draw: st.DrawFn, spec: Spec, rule: Rule) -> Spec:
+    return _put(spec, _insert(draw, _pick_role(draw, spec), rule))
 
 
-def _fault_reversed(draw: st.DrawFn, spec: Spec) -> Spec:
-    role = _pick_role(draw, spec)
-    kind = draw(st.sampled_from(("reversed", "no-end", "no-start")))
-    a = draw(st.integers(2, 65535))
-    if kind == "reversed":
-        rule = Rule(a, draw(st.integers(1, a - 1)), "tcp", _FRESH)
-    elif kind == "no-end":
-        rule = Rule(a, None, "tcp", _FRESH)
-    else:
-        rule = Rule(None, a, "tcp", _FRESH)
-    return _put(spec, _insert(draw, role, rule))
+def _port_zero_or_negative(draw: st.DrawFn, spec: Spec) -> Spec:
+    low = draw(st.sampled_from((0, -1, -65535)))
+    return _add_rule(draw, spec, Rule(low, draw(st.sampled_from((low, 80))), "tcp", _FRESH))
 
 
-def _fault_protocol(draw: st.DrawFn, spec: Spec) -> Spec:
-    role = _pick_role(draw, spec)
-    bogus = ("quic", "http", "ospf", "l2tp", "tcp6")
+def _port_above_max(draw: st.DrawFn, spec: Spec) -> Spec:
+    high = draw(st.sampled_from((65536, 70000, 2**31)))
+    start = draw(st.sampled_from((high, 30000)))
+    return _add_rule(draw, spec, Rule(start, high, "udp", _FRESH))
+
+
+def _reversed_range(draw: st.DrawFn, spec: Spec) -> Spec:
+    end = draw(st.integers(1, 65534))
+    start = draw(st.integers(end + 1, 65535))
+    return _add_rule(draw, spec, Rule(start, end, "tcp", _FRESH))
+
+
+def _range_with_one_end(draw: st.DrawFn, spec: Spec) -> Spec:
+    port = draw(st.integers(1, 65535))
+    start, end = (port, None) if draw(st.booleans()) else (None, port)
+    return _add_rule(draw, spec, Rule(start, end, "tcp", _FRESH))
+
+
+def _port_on_portless_protocol(draw: st.DrawFn, spec: Spec) -> Spec:
+    port = draw(st.integers(1, 65535))
+    protocol = draw(st.sampled_from(PORTLESS_PROTOCOLS))
+    return _add_rule(draw, spec, Rule(port, port, protocol, _FRESH))
+
+
+def _made_up_protocol(draw: st.DrawFn, spec: Spec) -> Spec:
+    protocol = draw(st.sampled_from(_MADE_UP_PROTOCOLS))
     if draw(st.booleans()):
-        protocol = draw(st.sampled_from(PORTLESS_PROTOCOLS + bogus))
         port = draw(st.integers(1, 65535))
-        rule = Rule(port, port, protocol, _FRESH)
-    else:
-        rule = Rule(None, None, draw(st.sampled_from(bogus)), _FRESH)
-    return _put(spec, _insert(draw, role, rule))
+        return _add_rule(draw, spec, Rule(port, port, protocol, _FRESH))
+    return _add_rule(draw, spec, Rule(None, None, protocol, _FRESH))
 
 
-def _fault_conflict(draw: st.DrawFn, spec: Spec) -> Spec:
+def _two_components_one_port(draw: st.DrawFn, spec: Spec) -> Spec:
     candidates = [r for r in spec.roles.ordered if any(x.port is not None for x in r.rules)]
     if not candidates:
         role = _pick_role(draw, spec)
@@ -380,7 +443,7 @@ def _fault_conflict(draw: st.DrawFn, spec: Spec) -> Spec:
     return _put(spec, _insert(draw, role, Rule(port, port, victim.protocol, _FRESH)))
 
 
-def _fault_duplicate(draw: st.DrawFn, spec: Spec) -> Spec:
+def _rule_listed_twice(draw: st.DrawFn, spec: Spec) -> Spec:
     candidates = [r for r in spec.roles.ordered if r.rules]
     if not candidates:
         role = _pick_role(draw, spec)
@@ -392,124 +455,165 @@ def _fault_duplicate(draw: st.DrawFn, spec: Spec) -> Spec:
     return _put(spec, _insert(draw, role, original.replace(notes=notes)))
 
 
-def _fault_component_ports(draw: st.DrawFn, spec: Spec) -> Spec:
+def _component_on_other_ports(draw: st.DrawFn, spec: Spec) -> Spec:
     spec = _ensure_two_roles(spec)
     a, b = draw(st.permutations(spec.roles.ordered))[:2]
     protocol = draw(st.sampled_from(PORT_PROTOCOLS))
-    pa = _free_port(a, protocol, draw(st.integers(1, 65535)))
-    pb = _free_port(b, protocol, draw(st.integers(1, 65535)), avoid=(pa,))
+    pa = _free_port([a], protocol, draw(st.integers(1, 65535)))
+    pb = _free_port([b], protocol, draw(st.integers(1, 65535)), avoid=(pa,))
     name = "fault-agent"
     spec = _put(spec, _insert(draw, a, Rule(pa, pa, protocol, name)))
     return _put(spec, _insert(draw, spec.roles[b.id], Rule(pb, pb, protocol, name)))
 
 
-def _fault_role_policy(draw: st.DrawFn, spec: Spec) -> Spec:
-    policy = default_policy()
-    targets = [
-        (role, rule)
-        for role in spec.roles.ordered
-        for rule in policy.forbidden
-        if rule.applies_to(role.id)
-    ]
-    if not targets:
-        worker = Role("worker", "Worker nodes", ())
-        spec = spec.with_roles([*spec.roles.ordered, worker])
-        spec_roles = spec.roles.ordered
-        # The new role must carry the cluster-wide ranges the others have.
-        ranged = tuple(r for r in spec_roles[0].rules if policy.cluster_range_of(r) is not None)
-        spec = _put(spec, Role(worker.id, worker.title, ranged))
-        targets = [
-            (spec.roles["worker"], rule) for rule in policy.forbidden if rule.applies_to("worker")
-        ]
-    role, forbidden = draw(st.sampled_from(targets))
-    role = spec.roles[role.id]
-    name = draw(st.sampled_from(forbidden.components)) + " (" + _FRESH + ")"
-    port = _free_port(role, "tcp", draw(st.integers(1, 65535)))
+def _control_plane_component_on_worker(draw: st.DrawFn, spec: Spec) -> Spec:
+    workers = [r for r in spec.roles.ordered if r.id in WORKER_ROLES]
+    if not workers:
+        spec = _add_role(spec, draw(st.sampled_from(WORKER_ROLES)))
+        workers = [spec.roles.ordered[-1]]
+    role = draw(st.sampled_from(workers))
+    name = draw(st.sampled_from(CONTROL_PLANE_ONLY)) + " (" + _FRESH + ")"
+    port = _free_port([role], "tcp", draw(st.integers(1, 65535)))
     return _put(spec, _insert(draw, role, Rule(port, port, "tcp", name)))
 
 
-def _fault_cluster_range(draw: st.DrawFn, spec: Spec) -> Spec:
+def _nodeport_range_on_one_role(draw: st.DrawFn, spec: Spec) -> Spec:
     spec = _ensure_two_roles(spec)
     role = _pick_role(draw, spec)
-    start = _free_port(role, "tcp", draw(st.integers(1, 65535)))
+    start = _free_port([role], "tcp", draw(st.integers(1, 65535)))
     end = start
     while end < 65535 and end - start < 20 and not role.for_port(end + 1, "tcp"):
         end += 1
-    rule = Rule(start, end, "tcp", "Extra NodePorts (" + _FRESH + ")")
-    return _put(spec, _insert(draw, role, rule))
+    return _put(spec, _insert(draw, role, Rule(start, end, "tcp", f"Extra NodePorts ({_FRESH})")))
 
 
-def _fault_schema(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
-    from konvoy_portspec.io.spec_json import to_dict
+def _nodeport_range_missing_on_a_role(draw: st.DrawFn, spec: Spec) -> Spec:
+    spec = _ensure_two_roles(spec)
+    having = [r for r in spec.roles.ordered if r.for_component(_NODEPORTS)]
+    if len(having) >= 2:
+        role = draw(st.sampled_from(having))
+        kept = tuple(r for r in role.rules if r.component.casefold() != _NODEPORTS.casefold())
+        return _put(spec, Role(role.id, role.title, kept))
+    # No NodePort range to take away: list one on every role but one.
+    skipped = _pick_role(draw, spec)
+    port = _free_port(spec.roles.ordered, "tcp", draw(st.integers(1, 65535)))
+    for role in spec.roles.ordered:
+        if role.id != skipped.id:
+            spec = _put(spec, _insert(draw, role, Rule(port, port, "tcp", _NODEPORTS)))
+    return spec
 
-    data = to_dict(spec)
-    ports = [(i, j) for i, role in enumerate(data["roles"]) for j in range(len(role["ports"]))]
-    choices = ["top-key", "no-release", "version", "role-id", "role-key"]
-    if ports:
-        choices += ["port-string", "port-range", "rule-key", "notes-type", "no-end"]
-    kind = draw(st.sampled_from(choices))
-    if kind == "top-key":
-        data["generated_at"] = "2024-01-01"
-    elif kind == "no-release":
-        del data["release"]
-    elif kind == "version":
-        data["schema_version"] = 2
-    elif kind == "role-id":
-        data["roles"][0]["id"] = "Worker Nodes"
-    elif kind == "role-key":
-        data["roles"][0]["colour"] = "red"
-    else:
-        i, j = draw(st.sampled_from(ports))
-        rule = data["roles"][i]["ports"][j]
-        if kind == "port-string":
-            rule["port"] = str(rule["port"])
-        elif kind == "port-range":
-            rule["port"] = rule["end_port"] = 70000
-        elif kind == "rule-key":
+
+def _json_fault(kind: str) -> Callable[[st.DrawFn, Spec], dict[str, Any]]:
+    """A fault of the spec JSON: the data of a valid spec with one thing the schema
+    (or, for two roles with one id, the reader) refuses."""
+
+    def fault(draw: st.DrawFn, spec: Spec) -> dict[str, Any]:
+        data = to_dict(spec)
+        roles = data["roles"]
+        all_rules = [rule for role in roles for rule in role["ports"]]
+        options = list(_JSON_EDITS[kind])
+        if not all_rules:
+            options = [o for o in options if not o.startswith("rule.")]
+        if len(roles) < 2:
+            options = [o for o in options if o != "role.same-id"]
+        edit = draw(st.sampled_from(options))
+        role = draw(st.sampled_from(roles)) if edit.startswith("role.") else {}
+        rule = draw(st.sampled_from(all_rules)) if edit.startswith("rule.") else {}
+        if edit == "top.extra-key":
+            data["generated_at"] = "2024-01-01"
+        elif edit == "role.extra-key":
+            role["colour"] = "red"
+        elif edit == "rule.extra-key":
             rule["direction"] = "inbound"
-        elif kind == "notes-type":
-            rule["notes"] = None
-        else:
+        elif edit == "top.no-release":
+            del data["release"]
+        elif edit == "top.no-roles":
+            del data["roles"]
+        elif edit == "role.no-title":
+            del role["title"]
+        elif edit == "rule.no-end-port":
             del rule["end_port"]
-    return data
+        elif edit == "top.release-number":
+            data["release"] = 2.1
+        elif edit == "role.title-number":
+            role["title"] = 7
+        elif edit == "rule.port-string":
+            rule["port"] = str(rule["port"])
+        elif edit == "rule.notes-null":
+            rule["notes"] = None
+        elif edit == "top.version-2":
+            data["schema_version"] = 2
+        elif edit == "role.id-with-spaces":
+            role["id"] = "Worker Nodes"
+        elif edit == "role.same-id":
+            roles[1]["id"] = roles[0]["id"]
+        elif edit == "rule.port-70000":
+            rule["port"] = rule["end_port"] = 70000
+        return data
 
+    return fault
+
+
+_JSON_EDITS: dict[str, tuple[str, ...]] = {
+    "json-unknown-key": ("top.extra-key", "role.extra-key", "rule.extra-key"),
+    "json-missing-field": ("top.no-release", "top.no-roles", "role.no-title", "rule.no-end-port"),
+    "json-wrong-type": (
+        "top.release-number",
+        "role.title-number",
+        "rule.port-string",
+        "rule.notes-null",
+    ),
+    "json-bad-value": ("top.version-2", "role.id-with-spaces", "role.same-id", "rule.port-70000"),
+}
 
 _INJECTORS: dict[str, Callable[[st.DrawFn, Spec], Any]] = {
-    "port-out-of-range": _fault_range,
-    "reversed-range": _fault_reversed,
-    "unknown-protocol": _fault_protocol,
-    "schema": _fault_schema,
-    "port-conflict": _fault_conflict,
-    "duplicate-rule": _fault_duplicate,
-    "component-ports-differ": _fault_component_ports,
-    "role-policy": _fault_role_policy,
-    "cluster-range-differs": _fault_cluster_range,
+    "port-zero-or-negative": _port_zero_or_negative,
+    "port-above-65535": _port_above_max,
+    "range-ends-before-it-starts": _reversed_range,
+    "range-with-one-end": _range_with_one_end,
+    "port-on-a-portless-protocol": _port_on_portless_protocol,
+    "made-up-protocol": _made_up_protocol,
+    **{kind: _json_fault(kind) for kind in _JSON_EDITS},
+    "two-components-one-port": _two_components_one_port,
+    "rule-listed-twice": _rule_listed_twice,
+    "component-on-other-ports-per-role": _component_on_other_ports,
+    "control-plane-component-on-worker": _control_plane_component_on_worker,
+    "nodeport-range-on-one-role-only": _nodeport_range_on_one_role,
+    "nodeport-range-missing-on-a-role": _nodeport_range_missing_on_a_role,
 }
 
 
 @st.composite
-def inject(draw: st.DrawFn, spec: Spec, invariant: str) -> tuple[Spec | dict[str, Any], str]:
-    """``spec`` with one fault of ``invariant`` (a Spec, or spec JSON data for ``schema``)."""
-    if invariant not in _INJECTORS:
-        raise ValueError(f"unknown invariant {invariant!r}; known: {', '.join(_INJECTORS)}")
-    return _INJECTORS[invariant](draw, spec), invariant
+def inject(draw: st.DrawFn, spec: Spec, fault: str) -> tuple[Spec | dict[str, Any], str]:
+    """``spec`` with one fault of kind ``fault`` (a name in :data:`FAULTS`), and the
+    invariant that fault breaks. A Spec, or spec JSON data for the ``json-*`` faults."""
+    if fault not in _INJECTORS:
+        raise ValueError(f"unknown fault {fault!r}; known: {', '.join(_INJECTORS)}")
+    return _INJECTORS[fault](draw, spec), FAULTS[fault]
 
 
 @st.composite
 def faults(
     draw: st.DrawFn,
-    invariants: Sequence[str] = FAULT_KINDS,
+    kinds: Sequence[str] = FAULT_KINDS,
     base: st.SearchStrategy[Spec] | None = None,
 ) -> tuple[Spec | dict[str, Any], str]:
-    """A valid spec (from ``base``, default :func:`specs`) with one injected fault of an
-    invariant drawn from ``invariants``: ``(spec_or_data, invariant_id)``."""
+    """A valid spec (from ``base``, default :func:`specs`) with one injected fault of a
+    kind drawn from ``kinds``: ``(spec_or_data, invariant_id)``."""
     spec = draw(base if base is not None else specs())
-    invariant = draw(st.sampled_from(tuple(invariants)))
-    return draw(inject(spec, invariant))
+    kind = draw(st.sampled_from(tuple(kinds)))
+    return draw(inject(spec, kind))
 
 
 def invalid_specs(
     invariant: str | None = None,
 ) -> st.SearchStrategy[tuple[Spec | dict[str, Any], str]]:
-    """Faulty specs of one invariant (or of any when ``invariant`` is None)."""
-    return faults((invariant,) if invariant else FAULT_KINDS)
+    """Faulty specs that break ``invariant`` (an invariant id), or any invariant when
+    it is None: ``(spec_or_data, invariant_id)``."""
+    if invariant is None:
+        return faults()
+    kinds = [kind for kind, broken in FAULTS.items() if broken == invariant]
+    if not kinds:
+        known = ", ".join(dict.fromkeys(FAULTS.values()))
+        raise ValueError(f"unknown invariant {invariant!r}; known: {known}")
+    return faults(kinds)

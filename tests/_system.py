@@ -1,48 +1,29 @@
-"""Getting a system tool (chromium, nft) for the tests that need one.
+"""Finding a system tool (chromium, nft, iptables, xmllint, firewall-offline-cmd) for the
+tests that check outputs with the real thing.
 
-The test setup installs Debian packages itself when it can (CI runs as root on a fresh
-machine), so nothing depends on what someone installed by hand; where it cannot, the
-caller skips with the reason this returns.
+Tests never install anything: they use what the machine has and skip, saying how to get
+it, otherwise. Provisioning is an explicit step (``make provision``, which ``.ci/run``
+runs before ``make test``), never a side effect of a test.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-
-_updated = False
 
 
-def ensure_debian_package(binary: str, package: str) -> tuple[str | None, str]:
-    """Path of ``binary``, installing Debian's ``package`` if needed; else (None, why)."""
-    global _updated
-    found = shutil.which(binary) or (
-        f"/usr/sbin/{binary}" if os.path.exists(f"/usr/sbin/{binary}") else None
-    )
+def find_tool(binary: str, package: str) -> tuple[str | None, str]:
+    """Path of ``binary`` (also looked for in /usr/sbin and /sbin, which a non-root PATH
+    may lack); else ``(None, why)`` naming the Debian ``package`` that has it."""
+    found = shutil.which(binary)
+    for folder in ("/usr/sbin", "/sbin"):
+        candidate = os.path.join(folder, binary)
+        if not found and os.access(candidate, os.X_OK):
+            found = candidate
     if found:
         return found, ""
-    if shutil.which("apt-get") is None:
-        return None, f"{binary} is not installed and apt-get is not available"
-    if hasattr(os, "geteuid") and os.geteuid() != 0:
-        return None, f"{binary} is not installed and installing {package} needs root"
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    try:
-        if not _updated:
-            subprocess.run(
-                ["apt-get", "update", "-qq"], env=env, check=True, capture_output=True, timeout=600
-            )
-            _updated = True
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=900,
-        )
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-        return None, f"could not install {package}: {exc}"
-    found = shutil.which(binary) or (
-        f"/usr/sbin/{binary}" if os.path.exists(f"/usr/sbin/{binary}") else None
-    )
-    return (found, "") if found else (None, f"{package} installed but {binary} not found")
+    return None, f"{binary} is not installed (Debian package {package}; `make provision`)"
+
+
+#: The old name, kept while callers move over; it no longer installs anything.
+ensure_debian_package = find_tool

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
 from konvoy_portspec.errors import PortSpecError, UnknownRoleError
-from konvoy_portspec.gc_pause import paused
+from konvoy_portspec.gc_pause import GcPaused
 from konvoy_portspec.model import Role, Rule, Spec, Value
 
 ADDED = "added"
@@ -353,7 +353,7 @@ def _diff_role(role_id: str, old: Role | None, new: Role | None) -> list[Change]
 def diff(old: Spec, new: Spec) -> SpecDiff:
     """The changes that turn ``old`` into ``new`` (see the module docstring)."""
     changes: list[Change] = []
-    with paused():
+    with GcPaused():
         for role in new.roles.ordered:
             changes += _diff_role(role.id, old.roles.get(role.id), role)
         for role in old.roles.ordered:
@@ -369,7 +369,7 @@ def apply(spec: Spec, d: SpecDiff) -> Spec:
     rules keep the new side's order when they are exactly its rules, else sorted order.
     Raises :class:`DiffApplyError` when a rule to remove or change is not in ``spec``.
     """
-    with paused():
+    with GcPaused():
         return _apply(spec, d)
 
 

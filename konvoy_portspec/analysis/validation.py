@@ -36,33 +36,29 @@ id                         severity what must hold
                                     role the policy names
 ========================== ======== ====================================================
 
-The role policy is data, not code: ``spec/policy.json`` (schema
-``spec/policy.schema.json``) lists forbidden components per role pattern, the
-cluster-wide ranges, severity overrides and documented exceptions; ``--policy FILE``
-replaces it. Exceptions waive matching violations and must give a reason, so a waiver
-is never silent.
+What the role policy forbids and which ranges are cluster-wide is data, not code:
+:mod:`konvoy_portspec.analysis.policy` reads it (``spec/policy.json``, or ``--policy
+FILE``), with severity overrides and documented exceptions. This module holds the
+invariants and the checks.
 
-Only the stdlib and the model are imported up front; jsonschema is imported only to check
-a policy file given with ``--policy`` (the bundled one is held to its schema by tests).
+jsonschema is imported only for spec JSON data that fails the fast schema check (and by
+the policy module for a policy file given with ``--policy``).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import functools
 import os
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from konvoy_portspec.errors import PortSpecError
-from konvoy_portspec.model import MAX_PORT, MIN_PORT, PORT_PROTOCOLS, Role, Rule, Spec
+from konvoy_portspec.analysis.policy import Policy, component_key, default_policy
+from konvoy_portspec.io.schema_check import conforms, schema_problems
+from konvoy_portspec.io.spec_json import from_dict
+from konvoy_portspec.model import MAX_PORT, MIN_PORT, Role, Rule, Spec
+from konvoy_portspec.protocols import PORT_PROTOCOLS, PORTLESS_PROTOCOLS
 
 ERROR, WARNING = "error", "warning"
-
-#: Protocols a port-less rule (ICMP, IP-in-IP, ...) may name, besides the port protocols.
-PORTLESS_PROTOCOLS = ("icmp", "icmpv6", "ipip", "esp", "ah", "gre", "vrrp", "igmp", "any")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +86,6 @@ INVARIANTS: dict[str, Invariant] = {
 }
 
 
-class PolicyError(PortSpecError):
-    """A policy file that is not valid JSON or does not follow spec/policy.schema.json."""
-
-
 @dataclass(frozen=True, slots=True)
 class Violation:
     """One broken invariant: where (role, rule) and why, in words."""
@@ -112,192 +104,6 @@ class Violation:
         parts = [p for p in (self.role, str(self.rule) if self.rule else None) if p]
         where = "".join(f"{p}: " for p in parts)
         return f"{where}{self.severity} [{self.invariant}] {self.message}"
-
-
-# --- policy ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ForbiddenComponents:
-    roles: tuple[str, ...]
-    components: tuple[str, ...]
-    reason: str = ""
-
-    def applies_to(self, role_id: str) -> bool:
-        return _matches_any(role_id, self.roles)
-
-    def forbidden(self, component: str) -> str | None:
-        """The listed name ``component`` matches as a whole word, if any."""
-        return _forbidden_name(self.components, component)
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterRange:
-    name: str
-    component_pattern: str | None = None
-    components: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ("*",)
-    reason: str = ""
-
-    def claims(self, rule: Rule) -> bool:
-        return bool(rule.component) and _claims(self, rule.component)
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyException:
-    """A documented waiver: violations it matches are not reported."""
-
-    invariant: str
-    reason: str
-    component: str | None = None
-    roles: tuple[str, ...] = ("*",)
-    releases: tuple[str, ...] = ("*",)
-
-    def waives(self, violation: Violation, release: str) -> bool:
-        if violation.invariant != self.invariant:
-            return False
-        if self.component is not None and (
-            violation.rule is None or _norm(violation.rule.component) != _norm(self.component)
-        ):
-            return False
-        return _matches_any(violation.role or "", self.roles) and _matches_any(
-            release, self.releases
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    forbidden: tuple[ForbiddenComponents, ...] = ()
-    cluster_ranges: tuple[ClusterRange, ...] = ()
-    exceptions: tuple[PolicyException, ...] = ()
-    severity: tuple[tuple[str, str], ...] = ()
-    source: str = "<policy>"
-
-    def severity_of(self, invariant: str) -> str:
-        return dict(self.severity).get(invariant, INVARIANTS[invariant].severity)
-
-    def forbidden_on(self, role_id: str, component: str) -> tuple[str, str] | None:
-        """(forbidden name, reason) when the policy keeps ``component`` off ``role_id``."""
-        for rule in self.forbidden:
-            if rule.applies_to(role_id):
-                name = rule.forbidden(component)
-                if name is not None:
-                    return name, rule.reason
-        return None
-
-    def cluster_range_of(self, rule: Rule) -> ClusterRange | None:
-        return next((c for c in self.cluster_ranges if c.claims(rule)), None)
-
-    def exception_for(self, violation: Violation, release: str) -> PolicyException | None:
-        return next((e for e in self.exceptions if e.waives(violation, release)), None)
-
-
-def _matches_any(name: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
-
-
-@functools.lru_cache(maxsize=65536)
-def _norm(component: str) -> str:
-    return " ".join(component.split()).casefold()
-
-
-# Memoized per component name: a spec names few components across many rules, and the
-# checks ask about every rule (a 100,000-rule spec validates in well under a second).
-@functools.lru_cache(maxsize=65536)
-def _forbidden_name(names: tuple[str, ...], component: str) -> str | None:
-    text = component.casefold()
-    for name in names:
-        if re.search(rf"(?<![\w-]){re.escape(name.casefold())}(?![\w-])", text):
-            return name
-    return None
-
-
-@functools.lru_cache(maxsize=65536)
-def _claims(cluster: ClusterRange, component: str) -> bool:
-    if _norm(component) in {_norm(c) for c in cluster.components}:
-        return True
-    return bool(
-        cluster.component_pattern and re.search(cluster.component_pattern, component, re.IGNORECASE)
-    )
-
-
-def policy_from_dict(data: Any, *, path: str = "<policy>", check: bool = True) -> Policy:
-    """Check ``data`` against spec/policy.schema.json (and its regexes), then build it.
-
-    ``check=False`` skips the schema (not the regexes): only for the bundled policy,
-    which the tests hold against the schema, so validating a release never loads
-    jsonschema."""
-    if check:
-        from konvoy_portspec.io.spec_json import schema_errors
-
-        problems = schema_errors(data, "policy.schema.json")
-        if problems:
-            raise PolicyError(f"not a valid policy: {problems[0]}", path=path)
-    ranges = []
-    for item in data.get("cluster_ranges", ()):
-        pattern = item.get("component_pattern")
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise PolicyError(
-                    f"cluster range {item['name']!r}: bad component_pattern: {exc}", path=path
-                ) from None
-        ranges.append(
-            ClusterRange(
-                name=item["name"],
-                component_pattern=pattern,
-                components=tuple(item.get("components", ())),
-                roles=tuple(item.get("roles", ("*",))),
-                reason=item.get("reason", ""),
-            )
-        )
-    return Policy(
-        forbidden=tuple(
-            ForbiddenComponents(tuple(i["roles"]), tuple(i["components"]), i.get("reason", ""))
-            for i in data.get("forbidden_components", ())
-        ),
-        cluster_ranges=tuple(ranges),
-        exceptions=tuple(
-            PolicyException(
-                invariant=i["invariant"],
-                reason=i["reason"],
-                component=i.get("component"),
-                roles=tuple(i.get("roles", ("*",))),
-                releases=tuple(i.get("releases", ("*",))),
-            )
-            for i in data.get("exceptions", ())
-        ),
-        severity=tuple(sorted(data.get("severity", {}).items())),
-        source=path,
-    )
-
-
-def load_policy(path: str | os.PathLike[str] | None = None, *, check: bool = True) -> Policy:
-    """A policy file, or the bundled ``spec/policy.json`` when ``path`` is None."""
-    if path is None:
-        return default_policy()
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise PolicyError(f"cannot read policy: {exc.strerror}", path=name) from None
-    from konvoy_portspec.io.files import parse_json
-
-    data = parse_json(raw, PolicyError, name, "policy")
-    return policy_from_dict(data, path=name, check=check)
-
-
-@functools.cache
-def default_policy() -> Policy:
-    """The bundled policy (read once per process)."""
-    from konvoy_portspec.io.bundled import spec_dir
-
-    return load_policy(os.path.join(spec_dir(), "policy.json"), check=False)
-
-
-# --- checks ------------------------------------------------------------------------------
 
 
 def _rule_checks(role: Role) -> Iterator[tuple[str, Rule, str]]:
@@ -344,7 +150,13 @@ def _well_formed(rule: Rule) -> bool:
 def _duplicates(role: Role) -> Iterator[tuple[str, Rule, str]]:
     seen: dict[tuple[object, ...], int] = {}
     for n, rule in enumerate(role.rules):
-        identity = (rule.protocol, rule.port, rule.end_port, _norm(rule.component), rule.extra)
+        identity = (
+            rule.protocol,
+            rule.port,
+            rule.end_port,
+            component_key(rule.component),
+            rule.extra,
+        )
         if identity in seen:
             yield (
                 "duplicate-rule",
@@ -371,7 +183,7 @@ def _conflicts(role: Role) -> Iterator[tuple[str, Rule, str]]:
             start = rule.port or 0
             active = [(m, a) for m, a in active if (a.end_port or 0) >= start]
             for m, other in active:
-                if _norm(other.component) != _norm(rule.component):
+                if component_key(other.component) != component_key(rule.component):
                     first, later = sorted(((m, other), (n, rule)), key=lambda e: e[0])
                     found.append(
                         (
@@ -451,7 +263,7 @@ def _component_ports(spec: Spec, policy: Policy) -> Iterator[tuple[str, str, Rul
             ranged = in_cluster_range[rule.component] = policy.cluster_range_of(rule) is not None
         if ranged:
             continue  # cluster-wide ranges are compared (more strictly) on their own
-        name = _norm(rule.component)
+        name = component_key(rule.component)
         names.setdefault(name, rule.component)
         per_component.setdefault(name, {}).setdefault(role_id, {}).setdefault(rule.key, rule)
     for name, roles in per_component.items():
@@ -464,7 +276,7 @@ def _cluster_ranges(spec: Spec, policy: Policy) -> Iterator[tuple[str, str, Rule
         groups = [
             (role.id, {r.key: r for r in role.rules if cluster.claims(r)})
             for role in spec.roles.ordered
-            if _matches_any(role.id, cluster.roles)
+            if cluster.applies_to(role.id)
         ]
         yield from _compare_roles(groups, cluster.name, "cluster-range-differs")
 
@@ -486,29 +298,27 @@ def validate(spec: Spec, policy: Policy | None = None) -> list[Violation]:
     found.extend(_cluster_ranges(spec, policy))
     out: list[Violation] = []
     for role_id, invariant, rule, message in found:
-        violation = Violation(invariant, policy.severity_of(invariant), role_id, rule, message)
-        if policy.exception_for(violation, spec.release) is None:
-            out.append(violation)
+        if policy.exception_for(invariant, role_id, rule, spec.release) is None:
+            severity = policy.severity_of(invariant, INVARIANTS[invariant].severity)
+            out.append(Violation(invariant, severity, role_id, rule, message))
     return out
 
 
 def schema_violations(data: Any) -> list[Violation]:
     """Spec-file schema errors as ``schema`` violations, filed under the role they are in
     when the path points into one."""
-    from konvoy_portspec.io.spec_json import schema_errors
-
+    if conforms(data):
+        return []
     severity = INVARIANTS["schema"].severity
+    roles = data.get("roles") if isinstance(data, Mapping) else None
     out = []
-    for line in schema_errors(data):
+    for problem in schema_problems(data):
         role = None
-        match = re.match(r"roles\[(\d+)\]", line)
-        if match and isinstance(data, Mapping):
-            roles = data.get("roles")
-            index = int(match.group(1))
-            if isinstance(roles, list) and index < len(roles) and isinstance(roles[index], Mapping):
-                role_id = roles[index].get("id")
-                role = role_id if isinstance(role_id, str) else None
-        out.append(Violation("schema", severity, role, None, line))
+        index = problem.role_index
+        if isinstance(roles, list) and index is not None and index < len(roles):
+            role_id = roles[index].get("id") if isinstance(roles[index], Mapping) else None
+            role = role_id if isinstance(role_id, str) else None
+        out.append(Violation("schema", severity, role, None, str(problem)))
     return out
 
 
@@ -518,8 +328,6 @@ def validate_data(data: Any, policy: Policy | None = None) -> tuple[Spec | None,
     problems = schema_violations(data)
     if problems:
         return None, problems
-    from konvoy_portspec.io.spec_json import from_dict
-
     try:
         spec = from_dict(data)
     except ValueError as exc:  # the schema cannot say "role ids are unique"

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from konvoy_portspec.errors import EXIT_INPUT, EXIT_PIPE, EXIT_USAGE, PortSpecError
+from konvoy_portspec.errors import EXIT_INPUT, EXIT_OUTPUT, EXIT_PIPE, EXIT_USAGE, PortSpecError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=_TopFormatter,
     )
-    from konvoy_portspec import __version__
+    from konvoy_portspec.version import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(
@@ -137,9 +137,38 @@ def run(argv: Sequence[str] | None = None) -> int:
     except UnicodeDecodeError as exc:
         print(f"portspec: error: not UTF-8 text: {exc.reason}", file=sys.stderr)
         return EXIT_INPUT
+    except RecursionError:
+        print("portspec: error: input nested too deeply to read", file=sys.stderr)
+        return EXIT_INPUT
+    except MemoryError:
+        print("portspec: error: not enough memory for this input", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:  # stdout on a full disk, a closed terminal: not a finding
+        _silence_stdout()
+        print(f"portspec: error: cannot write output: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_OUTPUT
     return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's own flush at exit cannot fail
+    again and print a traceback of its own."""
+    try:  # noqa: SIM105 - contextlib stays off the CLI's start path
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(run())
+    code = run()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        code = code or EXIT_PIPE
+    except OSError as exc:
+        _silence_stdout()
+        print(f"portspec: error: cannot write output: {exc.strerror or exc}", file=sys.stderr)
+        code = code or EXIT_OUTPUT
+    sys.exit(code)

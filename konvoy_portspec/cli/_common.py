@@ -6,8 +6,8 @@ import argparse
 import os
 import sys
 
-from konvoy_portspec.errors import PortSpecError
 from konvoy_portspec.model import Spec
+from konvoy_portspec.release_names import looks_like_release
 
 
 def add_output(parser: argparse.ArgumentParser) -> None:
@@ -28,49 +28,51 @@ def emit(text: str, output: str | None) -> None:
 
         write_atomic(output, text)
     else:
+        write_stdout(text)
+
+
+#: Bytes per write(2) to stdout. One huge write into a pipe whose reader has gone can
+#: report success (seen with `| head -1` on a multi-MB export), so `set -o pipefail`
+#: would see 0; writing in pipe-sized pieces makes the next piece fail with EPIPE.
+STDOUT_CHUNK = 64 * 1024
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to standard output in pipe-sized pieces (see ``STDOUT_CHUNK``)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured or replaced stdout
         sys.stdout.write(text)
         sys.stdout.flush()
+        return
+    sys.stdout.flush()
+    view = memoryview(text.encode("utf-8", "replace"))
+    while view:
+        view = view[os.write(fd, view[:STDOUT_CHUNK]) :]
 
 
 def load_spec(arg: str, *, label: str | None = None, release: str | None = None) -> Spec:
-    """A bundled release (``v2.1``, ``2.1``, ``latest``), a spec ``.json`` file, or a docs
-    page (markdown/HTML, extracted on the fly); ``REV:path`` reads a page from git.
+    """The spec a command-line argument names: see
+    :func:`konvoy_portspec.sides.open_side` (a release, a spec file, a page,
+    ``REV:path`` or ``-``)."""
+    # Imported here: opening a side may extract a page, and the extraction modules
+    # (and, behind them, the parsers) stay off the start of commands that never do.
+    from konvoy_portspec.sides import open_side
 
-    Errors say which side failed when ``label`` is given (``old side: ...``).
-    """
-    try:
-        if names_release(arg):
-            from konvoy_portspec.io.bundled import load
-
-            return load(arg)
-        if arg.endswith(".json") and os.path.isfile(arg):
-            from konvoy_portspec.io.spec_json import load_file
-
-            return load_file(arg)
-        return load_page(arg, release=release)
-    except PortSpecError as exc:
-        if label:
-            exc.context = label
-        raise
+    return open_side(arg, label=label, release=release)
 
 
 def names_release(arg: str) -> bool:
     """Whether a command-line argument names a bundled release rather than a file
     (``2.1`` is a release unless a file of that name is there)."""
-    from konvoy_portspec.release_names import looks_like_release
-
     return looks_like_release(arg) and not os.path.isfile(arg)
 
 
 def load_page(arg: str, *, release: str | None = None) -> Spec:
-    """A docs page, extracted: a file, or ``REV:path`` read from git."""
-    if not os.path.isfile(arg) and ":" in arg:
-        from konvoy_portspec.io.git import read_git_page
+    """A docs page, extracted: a file, ``-`` or ``REV:path`` read from git."""
+    from konvoy_portspec.sides import open_page
 
-        return read_git_page(arg, release=release)
-    from konvoy_portspec.extraction import extract_file
-
-    return extract_file(arg, release=release)
+    return open_page(arg, release=release)
 
 
 def use_color(stream: object = None) -> bool:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 
 from konvoy_portspec.cli._common import add_output, emit, load_spec, names_release, use_color
+from konvoy_portspec.output.diff_formats import FORMATTERS
+
+#: The diff views a drift report can be shown in (the firewall view is no report).
+CHECK_FORMATS = tuple(name for name in FORMATTERS if name != "firewall")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="RELEASE",
         help="bundled release, spec .json or page to compare with",
     )
-    p.add_argument("--format", "-f", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--format", "-f", choices=CHECK_FORMATS, default="text")
     add_output(p)
     p.set_defaults(func=run)
 

@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "report per role the spec ports the rules do not open and what the rules open that "
         "the spec does not list. Exit 1 on any difference.",
     )
-    p.add_argument("rules", help="rules file, iptables-save output or markdown page")
+    p.add_argument("rules", help="rules file, iptables-save output or markdown page; - reads stdin")
     p.add_argument(
         "--against",
         metavar="RELEASE",
@@ -36,14 +36,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from konvoy_portspec.analysis.firewall_rules import read_rules_file
-    from konvoy_portspec.analysis.rulecheck import check_rules, format_check
+    from konvoy_portspec.analysis.firewall import check_rules, read_rules_file
     from konvoy_portspec.cli.check import release_for
     from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK
+    from konvoy_portspec.output.rulecheck_report import format_check
 
     only = args.role[0] if args.role and len(args.role) == 1 else None
     ruleset = read_rules_file(args.rules, role=only)
-    against = args.against or release_for(ruleset.release, args.rules)
+    against = args.against or release_for(ruleset.release, ruleset.path or args.rules)
     spec = load_spec(against, label="--against" if args.against else "the rules' release")
     result = check_rules(spec, ruleset, args.role)
     emit(format_check(result, args.format), args.output)

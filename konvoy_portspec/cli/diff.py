@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import argparse
 
-from konvoy_portspec.cli._common import add_output, emit, load_spec
+# The diff engine and the formatter table are light (no parser, no dataclasses) and every
+# diff run needs them, so they are imported up front and the parser's choices (formats,
+# change kinds) are read from them, not copied.
+from konvoy_portspec.analysis.diff import KINDS, diff, require_roles, role_ids
+from konvoy_portspec.cli._common import add_output, emit, load_spec, use_color
+from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK
+from konvoy_portspec.model import Spec
+from konvoy_portspec.output.diff_formats import FORMATTERS, format_diff
+from konvoy_portspec.output.formatter import describe
 
-#: The ``--format`` choices; kept literal so building the parser imports no formatter
-#: (a test checks it equals ``diff_format.FORMATTERS``).
-FORMATS = ("text", "markdown", "json", "firewall")
-#: The change kinds (a test checks it equals ``diff.KINDS``).
-KINDS = ("added", "removed", "changed", "moved")
+#: The ``--format`` choices, in the formatter table's order (the first is the default).
+FORMATS = tuple(FORMATTERS)
 
 SIDE_HELP = "bundled release (v2.1, 2.1, latest), spec .json, docs page, or REV:path"
 
@@ -34,13 +39,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "REV:path from git) rule by rule: added (+), removed (-), changed (~: notes, "
         "component, or a range that grew/shrank) and moved (>: a component's port moved). "
         "Exit 0 whether or not there are changes, unless --exit-code or --fail-on.",
-        epilog="formats: text (default, colour on a terminal unless NO_COLOR), markdown "
-        "(release-notes tables), json (spec/diff.schema.json), firewall (iptables commands: "
-        "open first, then close)",
+        epilog=f"formats: {describe(FORMATTERS)}. The text format is coloured on a terminal "
+        "unless NO_COLOR is set.",
     )
     p.add_argument("old", help=f"old side: {SIDE_HELP}")
     p.add_argument("new", help=f"new side: {SIDE_HELP}")
-    p.add_argument("--format", "-f", choices=FORMATS, default="text")
+    p.add_argument("--format", "-f", choices=FORMATS, default=FORMATS[0])
     p.add_argument(
         "--role",
         action="append",
@@ -69,12 +73,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from konvoy_portspec.analysis.diff import diff, require_roles, role_ids
-    from konvoy_portspec.cli._common import use_color
-    from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK
-    from konvoy_portspec.model import Spec
-    from konvoy_portspec.output.diff_formats import format_diff
-
     old = load_spec(args.old, label="old side")
     new = load_spec(args.new, label="new side")
     if args.role:

@@ -6,9 +6,10 @@ import argparse
 
 from konvoy_portspec.cli._common import add_output, emit, load_spec
 
-#: Kept in step with konvoy_portspec.output.exporters.EXPORTERS (a test checks); listed here so
-#: building the parser does not import the exporters.
-FORMATS = ("iptables", "nftables", "firewalld", "networkpolicy", "calico", "csv", "json")
+# The exporters import only the standard library and the project's light modules, and
+# every export run needs them: the parser's choices are read from their table.
+from konvoy_portspec.output.exporters import EXPORTERS, export
+from konvoy_portspec.output.formatter import describe
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,17 +21,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "in the syntax of a firewall or policy tool. Without --role every role is exported, "
         "each under a `role:` comment header (one YAML document per role); the firewalld "
         "format describes one node and needs --role when the spec has several roles.",
+        epilog=f"formats: {describe(EXPORTERS)}.",
     )
     p.add_argument("release", help="bundled release (v2.1, 2.1, latest), spec .json, or page")
     p.add_argument("--role", action="append", metavar="ROLE", help="only this role; repeatable")
-    p.add_argument("--format", "-f", choices=FORMATS, required=True, help="output format")
+    p.add_argument("--format", "-f", choices=tuple(EXPORTERS), required=True, help="output format")
     add_output(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from konvoy_portspec.output.exporters import export
-
     spec = load_spec(args.release)
     emit(export(spec, args.format, args.role), args.output)
     return 0

@@ -14,8 +14,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Before installing: report every TCP/UDP port of the release (ranges "
         "included) that a process on this host already listens on or has bound, with the "
         "owning process where the system says (/proc). TCP ports in TIME_WAIT count as "
-        "free; ssh rows (port 22, Ansible) are expected to be in use by sshd. Exit 1 if a "
-        "port is busy.",
+        "free; ssh rows (port 22, Ansible) are expected to be in use, by sshd only. Exit 1 "
+        "if a port is busy.",
     )
     p.add_argument("release", help="bundled release (v2.1, 2.1, latest), spec .json, or page")
     p.add_argument(
@@ -34,8 +34,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     import ipaddress
 
-    from konvoy_portspec.analysis.preflight import FORMATTERS, preflight
+    from konvoy_portspec.analysis.preflight import preflight
     from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+    from konvoy_portspec.output.preflight_report import FORMATTERS
 
     try:
         ipaddress.ip_address(args.host)

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from konvoy_portspec.cli._common import add_output, emit
 
 FORMATS = ("text", "json")
+#: Default of --max-page-size; the same as ``konvoy_portspec.io.files.MAX_PAGE_SIZE``
+#: (a test holds them together), written out to keep the I/O modules off the start path.
+MAX_PAGE_SIZE = 16 * 1024 * 1024
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,8 +20,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="find and extract every port table in a docs tree",
         description="Walk a docs tree (.md, .markdown, .mdx, .html, .htm; hidden folders, "
         "node_modules and _build are skipped) and list every page with port tables, with "
-        "its roles and rule counts. Pages that cannot be parsed are reported as "
-        "file:line: message and make the exit code 1; the scan goes on.",
+        "its roles and rule counts. Pages that cannot be read or parsed (a broken or "
+        "looping link, a page over --max-page-size) are reported as file:line: message "
+        "and make the exit code 1; the scan goes on. Only regular files are read: "
+        "links to folders are not walked, symbolic links that lead outside DIR are not "
+        "followed, and FIFOs, devices and sockets are not opened; a file named like a "
+        "page that is not read is reported as a warning.",
     )
     p.add_argument("directory", metavar="DIR", help="root of the docs tree")
     p.add_argument("--format", "-f", choices=FORMATS, default="text")
@@ -44,6 +51,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "that wrote it (for CI: restore FILE between runs); a FILE written by another "
         "version of portspec or of its parsers is ignored and rewritten",
     )
+    p.add_argument(
+        "--max-page-size",
+        type=int,
+        metavar="BYTES",
+        help="report a page larger than BYTES as an error instead of reading it "
+        f"(default {MAX_PAGE_SIZE} = 16 MiB)",
+    )
     add_output(p)
     p.set_defaults(func=run)
 
@@ -62,48 +76,27 @@ def _progress_bar() -> Callable[[int, int], None] | None:
     return show
 
 
-def format_text(result: object) -> str:
-    from konvoy_portspec.analysis.scan import ScanResult
-
-    assert isinstance(result, ScanResult)
-    lines = [
-        f"{len(result.pages)} pages with port tables "
-        f"({result.tables} tables, {result.rules} rules) in {result.files} pages scanned"
-    ]
-    width = max((len(p.path) for p in result.pages), default=0)
-    for page in result.pages:
-        roles = ", ".join(f"{r.id} {len(r)}" for r in page.spec.roles.ordered)
-        release = f"{page.spec.release}  " if page.release_known else ""
-        lines.append(
-            f"  {page.path.ljust(width)}  {release}{page.tables} tables, "
-            f"{page.rules} rules: {roles}"
-        )
-    lines.append(
-        f"total: {len(result.pages)} pages, {result.tables} tables, {result.rules} rules, "
-        f"{len(result.errors)} failed"
-    )
-    return "\n".join(lines) + "\n"
-
-
 def run(args: argparse.Namespace) -> int:
-    from konvoy_portspec.analysis.scan import result_to_dict, scan_tree
+    from konvoy_portspec.analysis.scan import scan_tree
     from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+    from konvoy_portspec.output.scan_report import format_text, problem_lines, result_to_dict
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    max_page_size = MAX_PAGE_SIZE if args.max_page_size is None else args.max_page_size
+    if max_page_size < 1:
+        raise UsageError("--max-page-size must be at least 1")
     stamp = ""
     cache = None
     if args.cache:
-        from konvoy_portspec.analysis.scan_cache import fingerprint, load
-
-        stamp = fingerprint()
-        cache = load(args.cache, stamp)
+        stamp, cache = _load_cache(args.cache)
     result = scan_tree(
         args.directory,
         jobs=args.jobs,
         progress=_progress_bar(),
         cache=cache,
         exclude=args.exclude,
+        max_page_size=max_page_size,
     )
     if args.format == "json":
         from konvoy_portspec.io.json_text import dumps
@@ -112,21 +105,37 @@ def run(args: argparse.Namespace) -> int:
         text = dumps(result_to_dict(result), depth=6) + "\n"
     else:
         text = format_text(result)
-        for error in result.errors:
-            print(f"portspec: scan: {error}", file=sys.stderr)
+        for line in problem_lines(result):
+            print(f"portspec: scan: {line}", file=sys.stderr)
     emit(text, args.output)
     if args.cache and result.entries is not None and result.entries != cache:
         _save_cache(args.cache, stamp, result.entries)
     return EXIT_FINDINGS if result.errors else EXIT_OK
 
 
+def _load_cache(path: str) -> tuple[str, dict[str, dict[str, object]] | None]:
+    """The stamp of this code and the cache's entries. A cache that cannot be read
+    safely costs this run time, not its result: it is reported as a warning and the
+    scan runs without it (rebuilding it, unless it is not a regular file)."""
+    from konvoy_portspec.analysis.scan.cache import UnusableCache, fingerprint, load
+    from konvoy_portspec.output.scan_report import printable
+
+    stamp = fingerprint()
+    try:
+        return stamp, load(path, stamp)
+    except UnusableCache as exc:
+        print(f"portspec: scan: warning: cache not used: {printable(str(exc))}", file=sys.stderr)
+        return stamp, {} if exc.replaceable else None
+
+
 def _save_cache(path: str, stamp: str, entries: dict[str, dict[str, object]]) -> None:
     """A cache that cannot be written costs the next run time, not this run's result:
     the scan's output stands, and the failure is reported as a warning."""
-    from konvoy_portspec.analysis.scan_cache import save
+    from konvoy_portspec.analysis.scan.cache import save
     from konvoy_portspec.errors import PortSpecError
+    from konvoy_portspec.output.scan_report import printable
 
     try:
         save(path, stamp, entries)
     except PortSpecError as exc:
-        print(f"portspec: scan: warning: cache not saved: {exc}", file=sys.stderr)
+        print(f"portspec: scan: warning: cache not saved: {printable(str(exc))}", file=sys.stderr)

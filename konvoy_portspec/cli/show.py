@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from konvoy_portspec.cli._common import add_output, emit, load_spec
-
-FORMATS = ("table", "json", "markdown", "html")
+from konvoy_portspec.output.tables import VIEWS
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="ROLE",
         help="only this role (control-plane, worker, ...); repeatable",
     )
-    p.add_argument("--format", "-f", choices=FORMATS, default="table")
+    p.add_argument("--format", "-f", choices=tuple(VIEWS), default=next(iter(VIEWS)))
     add_output(p)
     p.set_defaults(func=run)
 
@@ -32,18 +31,5 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.release)
     if args.role:
         spec = spec.select(args.role)
-    if args.format == "json":
-        from konvoy_portspec.io.spec_json import dumps
-
-        text = dumps(spec)
-    else:
-        from konvoy_portspec.output import tables as render
-
-        if args.format == "markdown":
-            text = render.render_markdown(spec)
-        elif args.format == "html":
-            text = render.render_html(spec)
-        else:
-            text = render.render_table(spec)
-    emit(text, args.output)
+    emit(VIEWS[args.format](spec), args.output)
     return 0

@@ -3,7 +3,8 @@
 Without arguments every bundled release is checked. A ``.json`` argument is read as
 spec JSON and schema-checked first: schema problems are reported as violations of the
 ``schema`` invariant (exit 1), not as a load failure. Inputs that cannot be read at all
-are reported on stderr and make the exit code 3, after the others were validated.
+are reported on stderr (and, with ``--format json``, in the report's summary) and make
+the exit code 3, after the others were validated.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from konvoy_portspec.cli._common import add_output, emit, names_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` stays off the CLI's start path (every --help builds this)
-    from typing import Any
+    from konvoy_portspec.analysis.policy import Policy
+    from konvoy_portspec.output.validation_report import Checked
 
 FORMATS = ("text", "json")
 
@@ -42,12 +44,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="FILE",
         help="role policy JSON (default: the bundled spec/policy.json)",
     )
-    p.add_argument("--format", "-f", choices=FORMATS, default="text")
+    p.add_argument(
+        "--format",
+        "-f",
+        choices=FORMATS,
+        default="text",
+        help='text: one line per violation and a summary; json: {"summary", "violations"} '
+        "(spec/validate.schema.json), unreadable inputs listed in the summary",
+    )
     add_output(p)
     p.set_defaults(func=run)
 
 
-def _read_json(path: str) -> Any:
+def _read_json(path: str) -> object:
     from konvoy_portspec.errors import SpecFormatError
     from konvoy_portspec.io.files import parse_json, read_bytes
 
@@ -55,7 +64,7 @@ def _read_json(path: str) -> Any:
     return parse_json(raw, SpecFormatError, name)
 
 
-def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:
+def _check_one(arg: str, policy: Policy) -> Checked:
     """(label, release, violations) of one input; raises PortSpecError if unreadable."""
     from konvoy_portspec.analysis.validation import validate, validate_data
 
@@ -74,8 +83,9 @@ def _check_one(arg: str, policy: Any) -> tuple[str, str | None, list[Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from konvoy_portspec.analysis.validation import load_policy
+    from konvoy_portspec.analysis.policy import load_policy
     from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, PortSpecError
+    from konvoy_portspec.output.validation_report import format_json, format_text
 
     policy = load_policy(args.policy)
     if args.inputs:
@@ -84,57 +94,18 @@ def run(args: argparse.Namespace) -> int:
         from konvoy_portspec.io.bundled import releases
 
         inputs = releases()
-    results: list[tuple[str, str | None, list[Any]]] = []
-    unreadable = 0
+    results: list[Checked] = []
+    unreadable: list[tuple[str, PortSpecError]] = []
     for arg in inputs:
         try:
             results.append(_check_one(arg, policy))
         except PortSpecError as exc:
             print(f"portspec: error: {exc}", file=sys.stderr)
-            unreadable += 1
-    if args.format == "json":
-        text = _as_json(results)
-    else:
-        text = _as_text(results, unreadable)
-    emit(text, args.output)
+            unreadable.append((arg, exc))
+    formatter = format_json if args.format == "json" else format_text
+    emit(formatter(results, unreadable), args.output)
     if unreadable:
         return EXIT_INPUT
     if any(v.is_error for _, _, violations in results for v in violations):
         return EXIT_FINDINGS
     return EXIT_OK
-
-
-def _as_text(results: list[tuple[str, str | None, list[Any]]], unreadable: int) -> str:
-    lines = [f"{label}: {v}" for label, _, violations in results for v in violations]
-    errors = sum(v.is_error for _, _, vs in results for v in vs)
-    warnings = sum(not v.is_error for _, _, vs in results for v in vs)
-    failed = sum(any(v.is_error for v in vs) for _, _, vs in results)
-    summary = (
-        f"validated {len(results)} spec{'s' if len(results) != 1 else ''}: "
-        f"{failed} failed, {errors} error{'s' if errors != 1 else ''}, "
-        f"{warnings} warning{'s' if warnings != 1 else ''}"
-    )
-    if unreadable:
-        summary += f", {unreadable} unreadable"
-    return "\n".join([*lines, summary])
-
-
-def _as_json(results: list[tuple[str, str | None, list[Any]]]) -> str:
-    import json
-
-    from konvoy_portspec.io.spec_json import rule_to_dict
-
-    out = [
-        {
-            "id": v.invariant,
-            "severity": v.severity,
-            "release": release,
-            "source": label,
-            "role": v.role,
-            "rule": rule_to_dict(v.rule) if v.rule is not None else None,
-            "message": v.message,
-        }
-        for label, release, violations in results
-        for v in violations
-    ]
-    return json.dumps(out, indent=2, ensure_ascii=False)

@@ -13,10 +13,11 @@ import os
 import re
 from typing import Any
 
-from konvoy_portspec.errors import ExtractError, PortSpecError
+from konvoy_portspec.errors import ExtractError, PortSpecError, SpecFormatError
 from konvoy_portspec.extraction.build import build_page
 from konvoy_portspec.extraction.events import Event
 from konvoy_portspec.io.files import read_bytes
+from konvoy_portspec.io.spec_json import check_spec
 from konvoy_portspec.model import Role, RoleMap, Source, Spec
 from konvoy_portspec.release_names import normalize
 
@@ -38,6 +39,11 @@ _HTML_PAGE = re.compile(
 )
 _RELEASE_IN_PATH = re.compile(r"^v?(\d+\.\d+(?:\.\d+)?)$", re.IGNORECASE)
 _RELEASE_KEYS = ("release", "version", "konvoy_version", "dkp_version")
+#: Characters no page may hold: control characters other than tab, line feed, vertical
+#: tab, form feed and carriage return (which readers treat as space or line breaks), and
+#: lone surrogates (text that cannot be written back as UTF-8). One rule: such a page is
+#: refused at the line, never cleaned silently; spec files are refused the same way.
+_CONTROL_IN_PAGE = re.compile("[\x01-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def decode(raw: bytes, name: str = "<input>") -> str:
@@ -57,7 +63,18 @@ def _normalized(text: str, name: str) -> str:
     ends. One place, so a page reads the same from bytes (scan) and from text."""
     if "\x00" in text:
         raise ExtractError("not a text file (it holds NUL bytes)", path=name)
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    bad = _CONTROL_IN_PAGE.search(text)
+    if bad is not None:
+        char = bad.group()
+        what = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "the control character"
+        raise ExtractError(
+            f"holds {what} U+{ord(char):04X}; a page must be plain text (tabs and line "
+            "breaks are fine)",
+            path=name,
+            line=text.count("\n", 0, bad.start()) + 1,
+        )
+    return text
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -175,12 +192,18 @@ def extract_text(
     if not roles:
         raise ExtractError("no port table found (no table with a port column)", path=name)
     digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Spec(
+    spec = Spec(
         release=normalize(release) if release else (release_from(meta, path) or "unknown"),
         product=product or product_from(meta),
         source=Source(os.path.basename(path) if path else "<input>", digest),
         roles=RoleMap(roles),
     )
+    # The same gate as for spec files: text that arrived through entities (``&#27;``),
+    # front matter or --release must be one line a spec file could hold.
+    try:
+        return check_spec(spec)
+    except SpecFormatError as exc:
+        raise ExtractError(exc.message.replace("not a valid port spec: ", ""), path=name) from None
 
 
 def extract_bytes(

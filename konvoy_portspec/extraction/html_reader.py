@@ -6,8 +6,9 @@ where the HTML chunk starts in the page, so errors point into the original file.
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, ParserRejectedMarkup, Tag
 
+from konvoy_portspec.errors import ExtractError
 from konvoy_portspec.extraction.cells import clean_title, collapse
 from konvoy_portspec.extraction.events import Event, Heading, Paragraph, Table
 
@@ -150,7 +151,12 @@ def read_html(html: str, line_offset: int = 0) -> list[Event]:
     One walk over the tree in document order: inert elements (``<pre>``, ``<template>``
     ...) are passed over whole, and a table's inside is only read as that table.
     """
-    soup = BeautifulSoup(html, "html.parser")
+    try:
+        soup = BeautifulSoup(html, "html.parser")
+    except ParserRejectedMarkup:
+        # html.parser gives up on some broken declarations (``<![x``); say so at the
+        # fragment's line rather than let the parser's AssertionError through.
+        raise ExtractError("HTML the parser cannot read", line=line_offset + 1) from None
     events: list[Event] = []
     # (element, nearest enclosing <figure>), children pushed in reverse for document order
     stack: list[tuple[Tag, Tag | None]] = [

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from konvoy_portspec.errors import ExtractError
 from konvoy_portspec.extraction.cells import clean_title, collapse
 from konvoy_portspec.extraction.events import Event, Heading, Paragraph, Table
 from konvoy_portspec.extraction.html_reader import read_html
@@ -33,7 +34,16 @@ def _parser() -> MarkdownIt:
     # Inline parsing is done on demand (see ``_inline``): only headings, table cells and
     # the paragraph right above a table are ever read, and on long pages inline-parsing
     # every paragraph is a good part of the time.
-    return MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
+    md = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
+    # CommonMark's preset stops reading blocks 20 levels deep and drops the rest of the
+    # page without a word; allow far more, and report a page that still reaches it.
+    md.options["maxNesting"] = MAX_NESTING
+    return md
+
+
+#: Deepest block nesting read (lists in quotes in lists ...); well inside Python's
+#: recursion limit, far beyond what a docs page uses.
+MAX_NESTING = 100
 
 
 _MD: MarkdownIt | None = None
@@ -51,8 +61,17 @@ def _inline(token: Token) -> list[Token]:
     if not token.children and token.content:
         md = parser()
         token.children = []
-        md.inline.parse(token.content, md, {}, token.children)
+        content = token.content
+        if content.count("[") > MAX_BRACKETS:
+            # markdown-it's link rule rescans the rest of the text from every "[", so a
+            # cell of thousands of brackets takes seconds; no cell holds that many links.
+            content = content.replace("[", "\\[")
+        md.inline.parse(content, md, {}, token.children)
     return token.children or []
+
+
+#: More "[" than this in one cell and they are read as text, not as links.
+MAX_BRACKETS = 64
 
 
 #: Characters where an inline rule of the parser (escape, code, emphasis, link, image,
@@ -152,6 +171,14 @@ def _read_table(tokens: Sequence[Token], start: int, lines: list[str]) -> tuple[
 def read_markdown(text: str) -> list[Event]:
     """Headings, caption-like paragraphs and tables (pipe and HTML) in document order."""
     tokens = parser().parse(text)
+    deepest = max((token.level for token in tokens), default=0)
+    if deepest >= MAX_NESTING - 1:
+        where = next(t.map[0] + 1 for t in tokens if t.level >= MAX_NESTING - 1 and t.map)
+        raise ExtractError(
+            f"blocks nested more than {MAX_NESTING - 1} levels deep; the rest of the page "
+            "cannot be read, so its tables would be lost",
+            line=where,
+        )
     lines = text.split("\n")
     events: list[Event] = []
     skip_before = 0  # tokens starting before this line were read as part of an HTML table

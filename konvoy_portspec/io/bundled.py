@@ -12,49 +12,22 @@ import json
 import os
 
 from konvoy_portspec import release_names as _releases
+from konvoy_portspec.io import package_data
+from konvoy_portspec.io.package_data import schema as schema  # re-exported
+from konvoy_portspec.io.package_data import spec_dir as spec_dir  # re-exported
+from konvoy_portspec.io.spec_json import from_dict
 from konvoy_portspec.model import Spec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` stays off the CLI's start path
-    from typing import Any
+    pass
 
 PRODUCT = "konvoy"
 
 
 @functools.cache
-def spec_dir() -> str:
-    """Folder holding ``schema.json`` and ``<product>/<release>.json``.
-
-    A plain directory lookup next to the package covers installed wheels and source
-    checkouts without importing ``importlib.resources`` (which costs the CLI a visible
-    slice of its start-up); a zipped install falls back to ``importlib.resources``.
-    """
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package
-    for candidate in (os.path.join(here, "spec"), os.path.join(os.path.dirname(here), "spec")):
-        if os.path.isfile(os.path.join(candidate, "schema.json")):
-            return candidate
-    import importlib.resources
-
-    traversable = importlib.resources.files("konvoy_portspec") / "spec"
-    with importlib.resources.as_file(traversable) as path:  # pragma: no cover - zip installs
-        return os.fspath(path)
-
-
-def _read(*parts: str) -> bytes:
-    with open(os.path.join(spec_dir(), *parts), "rb") as fh:
-        return fh.read()
-
-
-@functools.cache
-def schema(name: str = "schema.json") -> dict[str, Any]:
-    """A bundled JSON Schema: by default the one every spec file follows."""
-    data: dict[str, Any] = json.loads(_read(name))
-    return data
-
-
-@functools.cache
 def _release_files(product: str) -> dict[str, str]:
-    folder = os.path.join(spec_dir(), product)
+    folder = os.path.join(package_data.spec_dir(), product)
     try:
         names = os.listdir(folder)
     except FileNotFoundError:
@@ -75,9 +48,7 @@ def resolve(name: str, product: str = PRODUCT) -> str:
 
 @functools.cache
 def _load(product: str, release: str) -> Spec:
-    from konvoy_portspec.io.spec_json import from_dict
-
-    return from_dict(json.loads(_read(product, _release_files(product)[release])))
+    return from_dict(json.loads(package_data.read(product, _release_files(product)[release])))
 
 
 def load(name: str = "latest", product: str = PRODUCT) -> Spec:
@@ -92,4 +63,4 @@ def load(name: str = "latest", product: str = PRODUCT) -> Spec:
 def path_of(name: str, product: str = PRODUCT) -> str:
     """File path of a bundled release (for tools that want to register dependencies)."""
     release = resolve(name, product)
-    return os.path.join(spec_dir(), product, _release_files(product)[release])
+    return os.path.join(package_data.spec_dir(), product, _release_files(product)[release])

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping
 
 from konvoy_portspec.errors import SpecFormatError
-from konvoy_portspec.gc_pause import paused
-from konvoy_portspec.io.files import (
-    write_atomic as write_atomic,  # re-exported: the API before files.py
-)
+from konvoy_portspec.gc_pause import GcPaused
+from konvoy_portspec.io.files import MAX_SPEC_SIZE, parse_json, read_bytes
+from konvoy_portspec.io.files import write_atomic as write_atomic  # re-exported (old API)
+from konvoy_portspec.io.schema_check import SchemaProblem, conforms, schema_problems
 from konvoy_portspec.model import (
-    MAX_PORT,
-    MIN_PORT,
     SCHEMA_VERSION,
     Role,
     RoleMap,
@@ -133,119 +130,15 @@ def from_dict(data: Mapping[str, Any]) -> Spec:
     )
 
 
-def schema_errors(data: Any, schema_name: str = "schema.json") -> list[str]:
-    """Violations of a bundled schema (the spec's by default) by ``data``, as
-    ``path: message`` lines (empty when valid).
-
-    jsonschema is imported here, not at module level: loading the bundled spec, which
-    the tests already check against the schema, should not pay for it.
-    """
-    import jsonschema
-
-    from konvoy_portspec.io.bundled import schema
-
-    validator = jsonschema.Draft202012Validator(schema(schema_name))
-    lines = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        where = "".join(
-            f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
-            for i, p in enumerate(error.absolute_path)
-        )
-        lines.append(f"{where or '(top level)'}: {error.message}")
-    return lines
-
-
-_ROLE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_PROTOCOL = re.compile(r"[a-z0-9][a-z0-9-]*")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_TOP_KEYS = frozenset({"schema_version", "product", "release", "source", "roles"})
-_RULE_KEYS = frozenset({"port", "end_port", "protocol", "component", "notes"})
-
-
-def _port_ok(value: object) -> bool:
-    return type(value) is int and MIN_PORT <= value <= MAX_PORT
-
-
-def conforms(data: Any) -> bool:
-    """True only for data the JSON Schema accepts: a fast path in front of jsonschema.
-
-    Validating a 100,000-rule spec with jsonschema takes tens of seconds; this check
-    takes a fraction of a second. It may reject something the schema would accept (then
-    jsonschema decides, and names the problem), but it never accepts what the schema
-    rejects: a test holds the two against each other.
-    """
-    if type(data) is not dict or not data.keys() <= _TOP_KEYS:
-        return False
-    if not {"schema_version", "product", "release", "roles"} <= data.keys():
-        return False
-    if type(data["schema_version"]) is not int or data["schema_version"] != SCHEMA_VERSION:
-        return False
-    for key in ("product", "release"):
-        if type(data[key]) is not str or not data[key]:
-            return False
-    source = data.get("source", None)
-    if "source" in data and not (
-        type(source) is dict
-        and source.keys() == {"file", "sha256"}
-        and type(source["file"]) is str
-        and source["file"]
-        and type(source["sha256"]) is str
-        and _SHA256.fullmatch(source["sha256"])
-    ):
-        return False
-    roles = data["roles"]
-    if type(roles) is not list:
-        return False
-    protocols_ok: set[str] = set()  # a spec repeats a handful of protocols many times
-    for role in roles:
-        if type(role) is not dict or role.keys() != {"id", "title", "ports"}:
-            return False
-        if type(role["id"]) is not str or not _ROLE_ID.fullmatch(role["id"]):
-            return False
-        if type(role["title"]) is not str or type(role["ports"]) is not list:
-            return False
-        for rule in role["ports"]:
-            if type(rule) is not dict:
-                return False
-            keys = rule.keys()
-            if keys != _RULE_KEYS and keys - {"extra"} != _RULE_KEYS:
-                return False
-            port, end = rule["port"], rule["end_port"]
-            if port is None:
-                if end is not None:
-                    return False
-            elif not (_port_ok(port) and _port_ok(end)):
-                return False
-            protocol = rule["protocol"]
-            if type(protocol) is not str:
-                return False
-            if protocol not in protocols_ok:
-                if not _PROTOCOL.fullmatch(protocol):
-                    return False
-                protocols_ok.add(protocol)
-            if type(rule["component"]) is not str or type(rule["notes"]) is not str:
-                return False
-            extra = rule.get("extra")
-            if "extra" in rule and not (
-                type(extra) is dict and all(type(v) is str for v in extra.values())
-            ):
-                return False
-    return True
-
-
 def loads(text: str | bytes, *, path: str | None = None, check: bool = True) -> Spec:
-    """Parse spec JSON; errors name the file and, for bad JSON, the line."""
-    from konvoy_portspec.io.files import parse_json
-
-    with paused():
+    """Parse spec JSON; errors name the file and the line (of bad JSON, or of the first
+    value the schema rejects)."""
+    with GcPaused():
         data = parse_json(text, SpecFormatError, path)
-    if check and not conforms(data):
-        problems = schema_errors(data)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise SpecFormatError(f"not a valid port spec: {problems[0]}{more}", path=path)
+    if check:
+        require_conforming(data, path=path, text=text)
     try:
-        with paused():
+        with GcPaused():
             return from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SpecFormatError(f"not a valid port spec: {exc}", path=path) from None
@@ -253,7 +146,41 @@ def loads(text: str | bytes, *, path: str | None = None, check: bool = True) -> 
 
 def load_file(path: str | os.PathLike[str]) -> Spec:
     """Read a spec JSON file written by ``portspec extract`` (or by hand)."""
-    from konvoy_portspec.io.files import read_bytes
-
-    name, raw = read_bytes(path, SpecFormatError, "spec file")
+    name, raw = read_bytes(path, SpecFormatError, "spec file", limit=MAX_SPEC_SIZE)
     return loads(raw, path=name)
+
+
+def require_conforming(
+    data: Any, *, path: str | None = None, text: str | bytes | None = None, what: str = "port spec"
+) -> None:
+    """Raise :class:`SpecFormatError` at the first schema problem of ``data`` (file and
+    line when ``text`` is the file's), naming how many more there are."""
+    if conforms(data):
+        return
+    problems = schema_problems(data, text=text)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SpecFormatError(f"not a valid {what}: {first}{more}", path=path, line=first.line)
+
+
+def check_spec(spec: Spec, *, path: str | None = None) -> Spec:
+    """``spec`` itself if it is one a spec file could hold; :class:`SpecFormatError`
+    otherwise. The boundary for model objects built in code (``export``, the API): the
+    same check as for files, so a newline in a release or a reversed range cannot reach
+    an output by the door that skips the file."""
+    problems = [] if conforms(to_dict(spec)) else schema_problems(to_dict(spec))
+    for role in spec.roles.ordered:
+        for rule in role.rules:
+            if rule.port is not None and rule.end_port is not None and rule.end_port < rule.port:
+                problems.append(
+                    SchemaProblem(
+                        ("roles", role.id, "ports"),
+                        f"reversed port range {rule.port}-{rule.end_port} ({rule.component})",
+                    )
+                )
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SpecFormatError(f"not a valid port spec: {first}{more}", path=path)
+    return spec

@@ -2,9 +2,10 @@
 firewalls.
 
 Each view is a small class behind the ``FORMATTERS`` name table, so the CLI's
-``--format`` choices, the docs and the tests all read from one place. Only stdlib and
-the project's own light modules are imported here; ``render`` (for markdown cells) is
-imported by the markdown view when it runs.
+``--format`` choices and help, the docs and the tests all read from one place. Text
+from the specs (release, product, role titles, components, notes) is escaped for each
+view's target: the terminal, markdown, ``#`` comments. Only the project's own light
+modules are imported here: the CLI imports this table when it starts.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from konvoy_portspec.analysis.diff import (
     field_changes,
 )
 from konvoy_portspec.model import Rule, Spec
+from konvoy_portspec.output.escape import line_comment, markdown_cell, terminal_text
+from konvoy_portspec.output.formatter import OutputFormat, pick, registry
+from konvoy_portspec.output.tables import cell_value
 
 # typing costs the CLI ~4 ms to import; annotations are strings here anyway.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, ClassVar
+    from typing import Any
 
 #: One-character markers of the text view, per kind.
 MARKERS = {ADDED: "+", REMOVED: "-", CHANGED: "~", MOVED: ">"}
@@ -58,11 +62,8 @@ def _title(d: SpecDiff) -> str:
     return f"{old.product} {old.release} -> {new.release}"
 
 
-class Formatter:
+class Formatter(OutputFormat):
     """One view of a diff. Subclasses set ``name`` and implement :meth:`format`."""
-
-    name: ClassVar[str] = ""
-    description: ClassVar[str] = ""
 
     def format(self, d: SpecDiff, *, color: bool = False) -> str:
         raise NotImplementedError
@@ -75,18 +76,20 @@ class TextFormatter(Formatter):
     description = "grouped by role, one line per change (+ added, - removed, ~ changed, > moved)"
 
     def format(self, d: SpecDiff, *, color: bool = False) -> str:
-        title = _title(d)
+        title = terminal_text(_title(d))
         if not d:
             return f"{title}: no changes\n"
         out = [_paint(title, _BOLD, color)]
         for role_id, changes in d.by_role().items():
             out.append("")
-            out.append(_paint(f"{d.role_title(role_id)} ({role_id})", _BOLD, color))
-            width = max(len(self._where(c)) for c in changes)
-            for change in changes:
-                line = f"  {MARKERS[change.kind]} {self._where(change).ljust(width)}"
-                line += f"  {change.component}" if change.component else ""
-                detail = self._detail(change)
+            heading = terminal_text(f"{d.role_title(role_id)} ({role_id})")
+            out.append(_paint(heading, _BOLD, color))
+            wheres = [terminal_text(self._where(c)) for c in changes]
+            width = max(len(w) for w in wheres)
+            for change, where in zip(changes, wheres, strict=True):
+                line = f"  {MARKERS[change.kind]} {where.ljust(width)}"
+                line += f"  {terminal_text(change.component)}" if change.component else ""
+                detail = terminal_text(self._detail(change))
                 if detail:
                     line += f"  ({detail})"
                 out.append(_paint(line.rstrip(), _COLORS[change.kind], color))
@@ -114,16 +117,14 @@ class MarkdownFormatter(Formatter):
     description = "release-notes tables per role (port, protocol, component, notes, change)"
 
     def format(self, d: SpecDiff, *, color: bool = False) -> str:
-        from konvoy_portspec.output.tables import cell_value, escape_markdown
-
         title = _title(d).replace(" -> ", " → ")
-        out = [f"## Port changes: {escape_markdown(title)}", ""]
+        out = [f"## Port changes: {markdown_cell(title)}", ""]
         if not d:
             out.append("No port changes.")
             return "\n".join(out) + "\n"
         out += [summary(d) + ".", ""]
         for role_id, changes in d.by_role().items():
-            out.append(f"### {escape_markdown(d.role_title(role_id))}")
+            out.append(f"### {markdown_cell(d.role_title(role_id))}")
             out.append("")
             out.append("| Port | Protocol | Component | Notes | Change |")
             out.append("|---|---|---|---|---|")
@@ -136,7 +137,7 @@ class MarkdownFormatter(Formatter):
                     rule.notes,
                     self._change_cell(change),
                 ]
-                cells = [escape_markdown(c.replace(" -> ", " → ")) for c in cells]
+                cells = [markdown_cell(c.replace(" -> ", " → ")) for c in cells]
                 out.append("| " + " | ".join(cells) + " |")
             out.append("")
         return "\n".join(out)
@@ -218,10 +219,10 @@ class FirewallFormatter(Formatter):
     description = "iptables commands per role: ports to open first, then ports to close"
 
     def format(self, d: SpecDiff, *, color: bool = False) -> str:
-        from konvoy_portspec.output.exporters import iptables_command
+        # Here, not at the top: the exporters (and csv) stay off the other views' start.
+        from konvoy_portspec.output.exporters.iptables import iptables_command
 
-        title = _title(d)
-        out = [f"# {title}: firewall changes (iptables)"]
+        out = [line_comment(f"# {_title(d)}: firewall changes (iptables)")]
         work = [(role_id, *firewall_work(ch)) for role_id, ch in d.by_role().items()]
         work = [(role_id, opens, closes) for role_id, opens, closes in work if opens or closes]
         if not work:
@@ -231,7 +232,7 @@ class FirewallFormatter(Formatter):
         out.append("# cluster), then close the ports the new release no longer uses.")
         for role_id, opens, closes in work:
             out.append("")
-            out.append(f"# {d.role_title(role_id)} ({role_id})")
+            out.append(line_comment(f"# {d.role_title(role_id)} ({role_id})"))
             if opens:
                 out.append(f"# open ({len(opens)})")
                 out += [iptables_command(role_id, rule, "-A") for rule in opens]
@@ -241,15 +242,11 @@ class FirewallFormatter(Formatter):
         return "\n".join(out) + "\n"
 
 
-FORMATTERS: dict[str, type[Formatter]] = {
-    cls.name: cls for cls in (TextFormatter, MarkdownFormatter, JsonFormatter, FirewallFormatter)
-}
+FORMATTERS: dict[str, type[Formatter]] = registry(
+    TextFormatter, MarkdownFormatter, JsonFormatter, FirewallFormatter
+)
 
 
 def format_diff(d: SpecDiff, fmt: str = "text", *, color: bool = False) -> str:
     """``d`` in one of the ``FORMATTERS`` views (``ValueError`` for an unknown name)."""
-    try:
-        formatter = FORMATTERS[fmt]
-    except KeyError:
-        raise ValueError(f"unknown diff format {fmt!r}; formats: {', '.join(FORMATTERS)}") from None
-    return formatter().format(d, color=color)
+    return pick(FORMATTERS, fmt, "diff")().format(d, color=color)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from konvoy_portspec.errors import PortSpecError, SpecFormatError
 from konvoy_portspec.io import bundled
+from konvoy_portspec.io.files import MAX_SPEC_SIZE, read_bytes
+from konvoy_portspec.io.spec_json import loads
 from konvoy_portspec.model import Spec
 from konvoy_portspec.release_names import normalize, resolve, sort_key
 
@@ -66,8 +68,6 @@ def _stamp(path: str) -> _Stamp:
 
 def read_spec(memo: Memo, path: str, *, check: bool) -> Spec:
     """A spec file, parsed once per version of the file; errors are memoised too."""
-    from konvoy_portspec.io.spec_json import loads
-
     try:
         stamp = _stamp(path)
     except OSError as exc:
@@ -77,10 +77,8 @@ def read_spec(memo: Memo, path: str, *, check: bool) -> Spec:
         result = hit[1]
     else:
         try:
-            with open(path, "rb") as fh:
-                result = loads(fh.read(), path=path, check=check)
-        except OSError as exc:
-            result = SpecFormatError(f"cannot read: {exc.strerror}", path=path)
+            name, raw = read_bytes(path, SpecFormatError, "spec file", limit=MAX_SPEC_SIZE)
+            result = loads(raw, path=name, check=check)
         except PortSpecError as exc:
             result = exc
         memo.files[path] = (stamp, result)
@@ -90,7 +88,7 @@ def read_spec(memo: Memo, path: str, *, check: bool) -> Spec:
 
 
 @dataclass(frozen=True)
-class Entry:
+class ReleaseSource:
     """Where a release's spec comes from."""
 
     release: str
@@ -102,7 +100,7 @@ class Entry:
 class Registry:
     """Releases by canonical name, the user spec files, and what was wrong with them."""
 
-    entries: dict[str, Entry]
+    entries: dict[str, ReleaseSource]
     user_files: list[str]
     problems: list[PortSpecError]
     memo: Memo
@@ -110,7 +108,7 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(self.entries, key=sort_key)
 
-    def resolve(self, name: str) -> Entry:
+    def resolve(self, name: str) -> ReleaseSource:
         """The entry for ``v2.1``, ``2.1`` or ``latest``; else :class:`UnknownReleaseError`."""
         return self.entries[resolve(name, self.names())]
 
@@ -142,7 +140,7 @@ def _user_files(paths: Sequence[str], confdir: str) -> list[str | PortSpecError]
 def build_registry(memo: Memo, spec_paths: Sequence[str], confdir: str) -> Registry:
     """Bundled releases (by file name) overlaid with the user's specs (by release field)."""
     entries = {
-        release: Entry(release, bundled.path_of(release), bundled=True)
+        release: ReleaseSource(release, bundled.path_of(release), bundled=True)
         for release in bundled.releases()
     }
     files: list[str] = []
@@ -158,5 +156,5 @@ def build_registry(memo: Memo, spec_paths: Sequence[str], confdir: str) -> Regis
             problems.append(exc)
             continue
         release = normalize(spec.release)
-        entries[release] = Entry(release, path, bundled=False)
+        entries[release] = ReleaseSource(release, path, bundled=False)
     return Registry(entries, files, problems, memo)

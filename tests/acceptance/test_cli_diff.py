@@ -11,10 +11,7 @@ import sys
 import jsonschema
 import pytest
 
-from konvoy_portspec.analysis import diff as diff_module
-from konvoy_portspec.cli import diff as cli_diff
 from konvoy_portspec.cli import run
-from konvoy_portspec.output import diff_formats as diff_format
 from tests.support import ROOT, load_script
 
 HEAVY = {"bs4", "markdown_it", "docutils", "sphinx", "jsonschema", "yaml"}
@@ -30,11 +27,6 @@ def portspec(capsys, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture
 def sides(fixtures):
     return str(fixtures / "diff" / "old.json"), str(fixtures / "diff" / "new.json")
-
-
-def test_cli_tables_match_the_library():
-    assert tuple(diff_format.FORMATTERS) == cli_diff.FORMATS
-    assert cli_diff.KINDS == diff_module.KINDS
 
 
 def test_diff_two_releases_exits_0_with_changes(capsys):

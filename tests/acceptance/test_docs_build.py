@@ -15,7 +15,7 @@ import pytest
 import konvoy_portspec as k
 from konvoy_portspec.cli import COMMANDS
 from konvoy_portspec.extraction import extract_file
-from tests._system import ensure_debian_package
+from tests._system import find_tool
 from tests.support import ROOT
 
 DOCS = ROOT / "docs"
@@ -132,7 +132,7 @@ window.addEventListener("load", function () {
 
 
 def test_release_page_in_a_headless_browser(site, tmp_path):
-    chromium, why = ensure_debian_package("chromium", "chromium")
+    chromium, why = find_tool("chromium", "chromium")
     if chromium is None:
         pytest.skip(why)
     page = site / "releases" / "v2.1.html"

@@ -193,7 +193,8 @@ def test_bad_input_is_a_warning_at_the_directive_file_and_line(app):
     specs = Path(app.srcdir) / "specs"
     for problem in (
         f"bad user spec: {specs / 'broken.json'}:5: not valid JSON",
-        f"bad user spec: {specs / 'invalid.json'}: not a valid port spec: roles[0].id",
+        f"bad user spec: {specs / 'invalid.json'}:5: not a valid port spec: "
+        "roles[0].id: 'Not A Slug' is not a role id",
         f"bad user spec: {Path(app.srcdir) / 'missing.json'}: portspec_spec_paths: no such file",
     ):
         assert sum(problem in w for w in lines) == 2, problem  # index.rst and bad-md.md

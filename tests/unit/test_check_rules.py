@@ -3,23 +3,30 @@ Konvoy firewall-rules pages (which do not open ssh and do open ICMP) and on fixt
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 
 import pytest
 
 import konvoy_portspec as k
-from konvoy_portspec.analysis.firewall_rules import (
+from konvoy_portspec.analysis.firewall import (
+    NOT_IN_SPEC,
+    NOT_OPENED,
     RulesError,
     Skipped,
+    check_rules,
     parse_ports,
     parse_rule,
     parse_rules,
+    parse_rules_text,
     read_rules_file,
+    subtract,
 )
-from konvoy_portspec.analysis.rulecheck import NOT_IN_SPEC, NOT_OPENED, check_rules, subtract
 from konvoy_portspec.cli import run
-from konvoy_portspec.model import Rule
+from konvoy_portspec.model import Role, Rule, Spec
 from konvoy_portspec.output.exporters import export
+from konvoy_portspec.output.rulecheck_report import finding_message
 
 FIREWALL_RELEASES = ["v1.5", "v1.6", "v1.7", "v1.8"]
 
@@ -200,7 +207,7 @@ def test_real_page_against_another_release(corpus, capsys):
     assert run(["check-rules", str(page), "--against", "v2.1", "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["release"] == "v2.1" and data["agree"] is False
-    worker = next(r for r in data["roles"] if r["role"] == "worker")
+    worker = next(r for r in data["roles"] if r["id"] == "worker")
     missing = sorted(f["spec_rule"]["port"] for f in worker["findings"] if f["kind"] == NOT_OPENED)
     assert missing == [22, 1338, 9100, 9400]
 
@@ -262,7 +269,7 @@ def test_partly_opened_range(tmp_path):
     (finding,) = check_rules(spec, read_rules_file(path)).findings
     assert finding.kind == NOT_OPENED and finding.partial
     assert finding.missing == ((31001, 32767),)
-    assert "only partly opened by the rules (31001-32767 not opened)" in finding.message()
+    assert "only partly opened by the rules (31001-32767 not opened)" in finding_message(finding)
 
 
 def test_exported_rules_check_clean_for_every_release(tmp_path):
@@ -301,3 +308,93 @@ def test_parse_rules_takes_text():
     )
     assert ruleset.roles == ("worker",)
     assert ruleset.rules[0].role == "worker"
+
+
+# --- protocols, through the one table -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "protocol"),
+    [
+        ("ipencap", "ipip"),  # iptables-save's name for protocol 4 (/etc/protocols)
+        ("4", "ipip"),
+        ("ipip", "ipip"),
+        ("ipv6-icmp", "icmpv6"),
+        ("58", "icmpv6"),
+        ("all", "any"),
+        ("0", "any"),
+        ("ospf", "ospf"),  # no entry: kept as written, and reported as such
+    ],
+)
+def test_protocol_words_read_as_the_spec_names_them(word, protocol):
+    (rule,) = parse_rule(f"-A INPUT -p {word} -j ACCEPT")
+    assert (rule.protocol, rule.port) == (protocol, None)
+
+
+def test_protocol_numbers_of_port_protocols():
+    (rule,) = parse_rule("-A INPUT -p 6 --dport 6443 -j ACCEPT")
+    assert (rule.protocol, rule.port) == ("tcp", 6443)
+    (rule,) = parse_rule("-A INPUT -p 17 --dport 4789 -j ACCEPT")
+    assert (rule.protocol, rule.port) == ("udp", 4789)
+
+
+def test_iptables_save_ipencap_opens_the_specs_ipip():
+    """Issue 12: iptables-save prints protocol 4 as `-p ipencap`; it is the spec's ipip,
+    not a missing ipip plus an extra ipencap."""
+    spec = Spec(
+        release="v0.1",
+        roles=[
+            Role(
+                "worker",
+                "Worker nodes",
+                [Rule.single(179, "tcp", "calico-node", "BGP"), Rule(None, None, "ipip", "Calico")],
+            )
+        ],
+    )
+    dump = (
+        "*filter\n"
+        ":INPUT DROP [0:0]\n"
+        "-A INPUT -p tcp -m tcp --dport 179 -j ACCEPT\n"
+        '-A INPUT -p ipencap -m comment --comment "calico ipip" -j ACCEPT\n'
+        "COMMIT\n"
+    )
+    result = check_rules(spec, parse_rules_text(dump, role="worker"))
+    assert not result and result.findings == []
+    # and a rule for another protocol is still told apart
+    other = check_rules(spec, parse_rules_text(dump.replace("ipencap", "gre"), role="worker"))
+    assert [
+        (f.kind, f.spec_rule.protocol if f.spec_rule else f.firewall_rule.protocol)
+        for f in other.findings
+    ] == [
+        (NOT_OPENED, "ipip"),
+        (NOT_IN_SPEC, "gre"),
+    ]
+
+
+# --- standard input -----------------------------------------------------------------
+
+
+def stdin_of(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_dash_reads_iptables_save_from_stdin(fixtures, monkeypatch, capsys):
+    """`iptables-save | portspec check-rules - --against v2.1 --role control-plane` reports
+    what the same dump read from its file reports, under the name <stdin>."""
+    dump = fixtures / "firewall" / "iptables-save.txt"
+    args = ["--against", "v2.1", "--role", "control-plane"]
+    assert run(["check-rules", str(dump), *args]) == 1
+    from_file = capsys.readouterr().out
+    stdin_of(monkeypatch, dump.read_bytes())
+    assert run(["check-rules", "-", *args]) == 1
+    from_stdin = capsys.readouterr().out
+    assert from_stdin.splitlines()[0] == "check-rules: <stdin> against konvoy v2.1"
+    assert from_stdin.splitlines()[1:] == from_file.splitlines()[1:]
+    assert '+ 4789/udp (line 16, "vxlan"): opened by the rules, not in the spec' in from_stdin
+
+
+def test_dash_stdin_needs_a_release(monkeypatch, capsys):
+    stdin_of(monkeypatch, b"-A INPUT -p tcp --dport 22 -j ACCEPT\n")
+    assert run(["check-rules", "-", "--role", "worker"]) == 2
+    err = capsys.readouterr().err
+    assert "<stdin>" in err and "--against" in err

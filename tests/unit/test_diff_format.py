@@ -320,3 +320,61 @@ def test_firewall_view_never_accepts_more_than_a_port():
         'iptables -A INPUT -p 4 -m comment --comment "konvoy-portspec w: calico" -j ACCEPT'
     ]
     assert sum(line.startswith("# not an iptables port rule") for line in lines) == 2
+
+
+# --- untrusted text ------------------------------------------------------------------
+
+
+def _hostile_diff():
+    title = "Workers\x1b[2J\n## injected"
+    old = Spec("v1\nrm -rf / #", [Role("w", title, (Rule.single(80, component="web"),))])
+    new = Spec(
+        "v2",
+        [
+            Role(
+                "w",
+                title,
+                (
+                    Rule.single(80, component="web\n-A INPUT -j ACCEPT #\x1b]0;owned\x07"),
+                    Rule.single(81, component="a|b\n| x | y |\u202eevil", notes="n\u2028o"),
+                ),
+            )
+        ],
+    )
+    return diff(old, new)
+
+
+def test_text_view_shows_control_characters_as_escapes():
+    d = _hostile_diff()
+    for color in (False, True):
+        text = ANSI.sub("", format_diff(d, color=color))
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+        marked = [ln for ln in text.splitlines() if ln[:4] in ("  + ", "  - ", "  ~ ", "  > ")]
+        assert len(marked) == len(d.changes)
+    text = format_diff(d)
+    assert "\\x1b]0;owned\\x07" in text and "\\u202eevil" in text
+    assert not any(ln.startswith(("rm ", "-A ", "## ")) for ln in text.splitlines())
+
+
+def test_markdown_view_keeps_each_change_in_its_row():
+    d = _hostile_diff()
+    text = format_diff(d, "markdown")
+    assert not any(ln.startswith(("rm ", "-A ", "## injected")) for ln in text.splitlines())
+    tables = _md_tables(text)
+    (rows,) = tables.values()
+    assert len(rows) - 1 == len(d.changes)
+    assert all(len(row) == 5 for row in rows)
+
+
+def test_firewall_view_is_a_script_of_comments_and_commands():
+    import shutil
+    import subprocess
+
+    text = format_diff(_hostile_diff(), "firewall")
+    lines = text.splitlines()
+    assert all(ln == "" or ln.startswith(("# ", "iptables ")) for ln in lines)
+    assert sum(ln.startswith("iptables -A") for ln in lines) == 2
+    assert sum(ln.startswith("iptables -D") for ln in lines) == 1
+    if shutil.which("bash"):
+        proc = subprocess.run(["bash", "-n"], input=text, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr

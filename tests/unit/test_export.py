@@ -5,6 +5,7 @@ PyYAML, csv) and compared with the spec role by role."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -14,13 +15,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import konvoy_portspec as k
-from konvoy_portspec.analysis.firewall_rules import parse_rules_text
-from konvoy_portspec.analysis.rulecheck import check_rules
-from konvoy_portspec.cli import export as cli_export
+from konvoy_portspec.analysis.firewall import check_rules, parse_rules_text
 from konvoy_portspec.cli import run
+from konvoy_portspec.errors import SpecFormatError
 from konvoy_portspec.model import Role, Rule, Spec
+from konvoy_portspec.output.escape import one_line
 from konvoy_portspec.output.exporters import EXPORTERS, ExportUsageError, export, nft_base_chain
 from tests._system import ensure_debian_package
 from tests.support import RELEASES
@@ -61,8 +64,10 @@ def specs() -> list[Spec]:
 SPECS = pytest.mark.parametrize("spec", specs(), ids=lambda s: s.release)
 
 
-def test_every_format_is_offered_by_the_cli():
-    assert set(cli_export.FORMATS) == set(EXPORTERS)
+@pytest.mark.parametrize("fmt", list(EXPORTERS))
+def test_every_format_is_offered_by_the_cli(fmt, capsys):
+    assert run(["export", "v2.1", "--role", "worker", "-f", fmt]) == 0
+    assert capsys.readouterr().out == export(k.load("v2.1"), fmt, "worker")
 
 
 # --- iptables ------------------------------------------------------------------------
@@ -220,7 +225,11 @@ def test_firewalld_service_holds_exactly_the_role(spec):
         )
         assert ports == want
         protocols = [p.get("value") for p in root.findall("protocol")]
-        assert protocols == [r.protocol for r in role.rules if r.protocol in ("icmp", "ipip")]
+        # firewalld resolves names through /etc/protocols, where 4 is "ipencap".
+        firewalld_name = {"icmp": "icmp", "ipip": "ipencap"}
+        assert protocols == [
+            firewalld_name[r.protocol] for r in role.rules if r.protocol in firewalld_name
+        ]
 
 
 def test_firewalld_without_role_is_a_usage_error():
@@ -272,7 +281,10 @@ def test_firewalld_reads_the_service(firewalld_python, tmp_path, role):
         assert proc.returncode == 0, proc.stderr
         rules = spec.roles[role].rules
         ports = sorted({(r.port_text, r.protocol) for r in rules if r.port is not None})
-        protocols = sorted(r.protocol for r in rules if r.protocol in ("icmp", "ipip"))
+        firewalld_name = {"icmp": "icmp", "ipip": "ipencap"}
+        protocols = sorted(
+            firewalld_name[r.protocol] for r in rules if r.protocol in firewalld_name
+        )
         assert proc.stdout.strip() == f"{ports} {protocols}"
 
 
@@ -385,3 +397,202 @@ def test_cli_errors(capsys, tmp_path):
     assert run(["export", "v9.1", "-f", "csv"]) == 3
     assert "unknown release" in capsys.readouterr().err
     assert run(["export", "v2.1", "-f", "csv", "-o", str(tmp_path / "no" / "x.csv")]) == 4
+
+
+# --- untrusted text: the trust boundary ----------------------------------------------
+
+#: Characters that break one syntax or another, drawn often next to any character.
+TRICKY = "\n\r\t\x00\x1b\x7f\x85\u2028\u2029\ufffe \"'\\$`!#;&|<>-=+@"
+TEXT = st.text(st.one_of(st.characters(), st.sampled_from(TRICKY)), max_size=30)
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+HEADER_ATTACKS = ["v9.9\ntouch /tmp/x #", "v9.9\nflush ruleset #", "v9.9\r\n---\nkind: Evil"]
+
+
+def hostile_spec(release: str, product: str, title: str, component: str, notes: str) -> Spec:
+    rules = (
+        Rule.single(22, "tcp", component, notes),
+        Rule(30000, 32767, "udp", component, notes),
+        Rule(None, None, "icmp", component, notes),
+        Rule(None, None, "ipip", component, notes),
+    )
+    return Spec(release, [Role("worker", title, rules)], product=product)
+
+
+@functools.cache
+def _nft_path() -> str | None:
+    path = shutil.which("nft") or shutil.which("/usr/sbin/nft")
+    if path is None:
+        return None
+    probe = subprocess.run(
+        [path, "-c", "-f", "-"], input="table inet t { }\n", capture_output=True, text=True
+    )
+    return path if probe.returncode == 0 else None
+
+
+def _csv_text(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@given(TEXT, TEXT, TEXT, TEXT, TEXT)
+@example(*HEADER_ATTACKS[:2], "Workers\n-A INPUT -j ACCEPT #", "a\\", "$(id)")
+@example("v\ud800", "\x00", "\u2028---", "\udfff\x85", "=cmd|' /C calc'!A0")
+def test_any_text_leaves_every_export_with_exactly_the_rules(
+    release: str, product: str, title: str, component: str, notes: str
+) -> None:
+    spec = hostile_spec(release, product, title, component, notes)
+
+    script = export(spec, "iptables")
+    assert all(
+        line == "" or line.startswith(("#", "iptables ", "ip6tables "))
+        for line in script.split("\n")
+    )
+    assert (
+        subprocess.run(["bash", "-n"], input=script.encode(), capture_output=True).returncode == 0
+    )
+    opened = parse_rules_text(script).rules
+    assert [(r.role, r.protocol, r.port, r.end_port) for r in opened] == [
+        ("worker", "tcp", 22, 22),
+        ("worker", "udp", 30000, 32767),
+        ("worker", "icmp", None, None),
+        ("worker", "ipip", None, None),
+    ]
+    name = component or notes or "unnamed"
+    assert {r.comment for r in opened} == {one_line(f"konvoy-portspec worker: {name}")}
+
+    ruleset = export(spec, "nftables")
+    assert parse_nft(ruleset) == {
+        "worker": [
+            ("tcp", "22"),
+            ("udp", "30000-32767"),
+            ("noport", "icmp type echo-request"),
+            ("noport", "meta l4proto 4"),
+        ]
+    }
+    nft = _nft_path()
+    if nft is not None:
+        proc = subprocess.run([nft, "-c", "-f", "-"], input=ruleset, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+    root = ET.fromstring(export(spec, "firewalld").encode("utf-8"))
+    assert root.findtext("short") == NOT_XML.sub("", f"Konvoy {release} worker")
+    assert NOT_XML.sub("", title) in (root.findtext("description") or "")
+    assert [(p.get("protocol"), p.get("port")) for p in root.findall("port")] == [
+        ("tcp", "22"),
+        ("udp", "30000-32767"),
+    ]
+    assert [p.get("value") for p in root.findall("protocol")] == ["icmp", "ipencap"]
+
+    (policy,) = yaml.safe_load_all(export(spec, "networkpolicy"))
+    assert policy["metadata"]["annotations"]["konvoy-portspec/release"] == release
+    assert [p["protocol"] for p in policy["spec"]["ingress"][0]["ports"]] == ["TCP", "UDP"]
+    (calico,) = yaml.safe_load_all(export(spec, "calico"))
+    assert [r["protocol"] for r in calico["spec"]["ingress"]] == ["TCP", "UDP", "ICMP", 4]
+
+    rows = list(csv.reader(io.StringIO(export(spec, "csv"), newline="")))
+    text_cells = ["tcp", _csv_text(component), _csv_text(notes), "worker"]
+    assert rows[1:] == [
+        ["22", "22", *text_cells],
+        ["30000", "32767", "udp", *text_cells[1:]],
+        ["", "", "icmp", *text_cells[1:]],
+        ["", "", "ipip", *text_cells[1:]],
+    ]
+    data = json.loads(export(spec, "json"))
+    assert [(d["component"], d["notes"]) for d in data] == [(component, notes)] * 4
+
+
+@pytest.mark.parametrize("attack", HEADER_ATTACKS)
+@pytest.mark.parametrize("field", ["release", "product", "title"])
+@pytest.mark.parametrize("fmt", ["iptables", "nftables", "networkpolicy", "calico"])
+def test_a_newline_in_a_header_never_starts_a_line(fmt, field, attack):
+    values = {"release": "v9.9", "product": "konvoy", "title": "Workers", field: attack}
+    spec = hostile_spec(values["release"], values["product"], values["title"], "c", "")
+    text = export(spec, fmt)
+    payload = attack.split("\n", 1)[1].split()[0]  # "touch", "flush", "---"
+    assert not [line for line in text.splitlines() if line.lstrip().startswith(payload)]
+    if fmt == "iptables":
+        # Run it with iptables replaced by `true` and no PATH: bash's trace lists what ran.
+        trace = subprocess.run(
+            [shutil.which("bash") or "bash", "-x", "-c", text.replace("iptables ", "true ")],
+            capture_output=True,
+            text=True,
+            env={"PATH": ""},
+        ).stderr
+        assert {line.split()[1] for line in trace.splitlines()} <= {"true"}
+    if fmt in ("networkpolicy", "calico"):
+        assert [d["kind"] for d in yaml.safe_load_all(text)] != ["Evil"]
+        assert len(list(yaml.safe_load_all(text))) == 1
+
+
+def test_control_characters_never_reach_the_yaml_or_xml():
+    spec = hostile_spec("v9.9\x1b[2J", "k\x00", "W\x07\ufffe", "c\x1b]0;owned\x07", "n\x85")
+    for fmt in ("iptables", "nftables", "networkpolicy", "calico", "firewalld"):
+        text = export(spec, fmt)
+        assert not NOT_XML.search(text), fmt
+    (policy,) = yaml.safe_load_all(export(spec, "networkpolicy"))
+    assert policy["metadata"]["annotations"]["konvoy-portspec/release"] == "v9.9\x1b[2J"
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        (Rule(30, 20, "tcp", "x"), "port range 30-20 is reversed"),
+        (Rule.single(0, "tcp"), "port 0 is out of range 1-65535"),
+        (Rule.single(70000, "udp"), "port 70000 is out of range 1-65535"),
+        (Rule(22, 70000, "tcp"), "end port 70000 is out of range 1-65535"),
+        (Rule(22, None, "tcp"), "end port None is out of range"),
+        (Rule(None, 5, "icmp"), "end port 5 without a first port"),
+        (Rule.single(22, "tcp udp"), "protocol 'tcp udp' is not one word"),
+        (Rule.single(22, "tcp\n-j"), "protocol 'tcp\\n-j' is not one word"),
+        (Rule.single(22, ""), "protocol '' is not one word"),
+    ],
+)
+@pytest.mark.parametrize("fmt", list(EXPORTERS))
+def test_export_refuses_a_rule_no_tool_could_take(rule, words, fmt):
+    spec = Spec("v9.9", [Role("worker", "Workers", (Rule.single(22), rule))])
+    with pytest.raises(SpecFormatError, match=re.escape(words)) as caught:
+        export(spec, fmt)
+    assert "role 'worker'" in str(caught.value)
+
+
+def test_a_reversed_range_is_never_written(capsys, tmp_path):
+    spec = Spec("v9.9", [Role("worker", "Workers", (Rule(30, 20, "tcp", "x"),))])
+    with pytest.raises(SpecFormatError):
+        export(spec, "iptables")
+    path = tmp_path / "reversed.json"
+    path.write_text(k.dumps(spec), "utf-8")
+    assert run(["export", str(path), "-f", "iptables"]) == 3
+    captured = capsys.readouterr()
+    assert "30:20" not in captured.out and captured.err.startswith("portspec: error:")
+
+
+def test_csv_neutralises_formulas_in_text_cells_only():
+    spec = Spec(
+        "v9.9",
+        [
+            Role(
+                "worker",
+                "Workers",
+                (
+                    Rule(30000, 32767, "tcp", '=HYPERLINK("http://evil")', "-2+3"),
+                    Rule.single(22, "tcp", "@SUM(A1)", "+1"),
+                    Rule.single(23, "tcp", "\r=cmd", "a=b"),
+                    Rule.single(24, "tcp", "\t=cmd", ""),
+                ),
+            )
+        ],
+    )
+    rows = list(csv.reader(io.StringIO(export(spec, "csv"), newline="")))
+    assert rows[1:] == [
+        ["30000", "32767", "tcp", '\'=HYPERLINK("http://evil")', "'-2+3", "worker"],
+        ["22", "22", "tcp", "'@SUM(A1)", "'+1", "worker"],
+        ["23", "23", "tcp", "'\r=cmd", "a=b", "worker"],
+        ["24", "24", "tcp", "'\t=cmd", "", "worker"],
+    ]
+
+
+def test_calico_refuses_a_role_id_that_could_widen_its_selector():
+    spec = Spec("v9.9", [Role("w' || all() || 'x", "Workers", (Rule.single(22),))])
+    with pytest.raises(SpecFormatError, match="label value"):
+        export(spec, "calico")
+    (doc,) = yaml.safe_load_all(export(k.load("v2.1"), "calico", "worker"))
+    assert doc["spec"]["selector"] == "konvoy-portspec/role == 'worker'"

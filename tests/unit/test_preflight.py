@@ -1,25 +1,24 @@
 """preflight on real sockets on loopback: a port we hold is reported busy with its
 component and our own pid; once closed it is free again. TCP and UDP, single ports and
-ranges, IPv4 and IPv6."""
+ranges, IPv4 and IPv6. Who may hold an ssh port is also checked on a made-up /proc."""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
+import subprocess
+import sys
 from contextlib import closing
 
 import pytest
 
-from konvoy_portspec.analysis.preflight import (
-    _hex_address,
-    clashes,
-    preflight,
-    read_sockets,
-)
+from konvoy_portspec.analysis.preflight import clashes, preflight, read_sockets
+from konvoy_portspec.analysis.preflight.sockets import hex_address
 from konvoy_portspec.cli import run
 from konvoy_portspec.io import spec_json as specio
 from konvoy_portspec.model import Role, Rule, Spec
+from konvoy_portspec.output.preflight_report import format_text
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -144,17 +143,9 @@ def test_host_address_decides_what_clashes(listener):
 
 
 def test_proc_address_decoding():
-    assert _hex_address("0100007F", socket.AF_INET) == "127.0.0.1"
-    assert _hex_address("00000000000000000000000001000000", socket.AF_INET6) == "::1"
-    assert _hex_address("0000000000000000FFFF00000100007F", socket.AF_INET6) == "::ffff:127.0.0.1"
-
-
-def test_ssh_rows_are_expected_in_use(listener):
-    port = free_port()
-    listener("tcp", port=port)
-    result = preflight(spec_for(Rule.single(port, "tcp", "Ansible", "ssh")))
-    assert not result
-    assert [s.port for s in result.expected] == [port]
+    assert hex_address("0100007F", socket.AF_INET) == "127.0.0.1"
+    assert hex_address("00000000000000000000000001000000", socket.AF_INET6) == "::1"
+    assert hex_address("0000000000000000FFFF00000100007F", socket.AF_INET6) == "::ffff:127.0.0.1"
 
 
 def test_cli_text_and_json(listener, tmp_path, capsys):
@@ -209,3 +200,208 @@ def test_real_release_checks_every_port_of_every_rule_once():
         for port in range(rule.port, rule.end_port + 1)
     }
     assert result.checked == len(wanted)
+
+
+# --- IPv6-only listeners --------------------------------------------------------------
+
+
+def ipv6_listener(host: str, *, v6only: bool = False) -> socket.socket:
+    """A TCP listener on an IPv6 address and a free port, or a skip without IPv6."""
+    if not socket.has_ipv6 or not os.path.exists("/proc/net/tcp6"):
+        pytest.skip("no IPv6 on this host")
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    try:
+        if v6only:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, 0))
+        sock.listen()
+    except OSError as exc:
+        sock.close()
+        pytest.skip(f"cannot listen on [{host}]: {exc}")
+    return sock
+
+
+def bind_fails(host: str, port: int) -> bool:
+    """What the kernel says about binding ``host:port`` the way a server would."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with closing(socket.socket(family, socket.SOCK_STREAM)) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def test_ipv6_loopback_listener_does_not_block_ipv4_loopback():
+    with closing(ipv6_listener("::1")) as sock:
+        port = sock.getsockname()[1]
+        spec = spec_for(Rule.single(port, "tcp", "etcd"))
+        assert not preflight(spec, host="127.0.0.1")
+        assert not preflight(spec, host="127.0.0.1", probe=False)  # the tables alone say so
+        (busy,) = preflight(spec, host="::1").busy
+        assert (busy.port, busy.owners[0].address, busy.owners[0].pid) == (port, "::1", os.getpid())
+        assert preflight(spec, host="::")
+        # IPv4's wildcard and ::1: the kernel decides; preflight asks it.
+        assert bool(preflight(spec, host="0.0.0.0")) == bind_fails("0.0.0.0", port)
+    assert not clashes("::1", "127.0.0.1")
+    assert not clashes("127.0.0.1", "::1")
+    assert clashes("::1", "::") and clashes("::", "::1")
+
+
+def test_ipv6_only_wildcard_listener_does_not_block_ipv4():
+    """A socket on :: with IPV6_V6ONLY shows in /proc as any socket on :: does; the bind
+    probe tells it apart from a dual-stack one."""
+    with closing(ipv6_listener("::", v6only=True)) as sock:
+        port = sock.getsockname()[1]
+        spec = spec_for(Rule.single(port, "tcp", "etcd"))
+        assert not preflight(spec, host="127.0.0.1")
+        assert not preflight(spec, host="0.0.0.0")
+        assert preflight(spec, host="::1")
+
+
+# --- who may hold the ssh port --------------------------------------------------------
+
+SSH_ROW = Rule.single(22, "tcp", "Ansible", "ssh")
+
+
+def fake_proc(tmp_path, holders: dict[int, str], inode: int = 4242):
+    """A /proc with one socket, a listener on 0.0.0.0:22 (``0016``), held by ``holders``
+    (pid -> process name)."""
+    net = tmp_path / "net"
+    net.mkdir()
+    (net / "tcp").write_text(
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt"
+        "   uid  timeout inode\n"
+        "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+        f"     0        0 {inode} 1 0000000000000000 100 0 0 10 0\n",
+        "ascii",
+    )
+    for pid, name in holders.items():
+        fd = tmp_path / str(pid) / "fd"
+        fd.mkdir(parents=True)
+        (tmp_path / str(pid) / "comm").write_text(name + "\n", "utf-8")
+        os.symlink("/dev/null", fd / "0")
+        os.symlink(f"socket:[{inode}]", fd / "3")
+    return str(tmp_path)
+
+
+def test_ssh_port_held_by_sshd_is_expected(tmp_path):
+    result = preflight(spec_for(SSH_ROW), proc=fake_proc(tmp_path, {812: "sshd"}), probe=False)
+    assert not result
+    (status,) = result.expected
+    assert (status.port, [(o.pid, o.process, o.address) for o in status.owners]) == (
+        22,
+        [(812, "sshd", "0.0.0.0")],
+    )
+
+
+def test_socket_activated_sshd_is_expected_and_both_holders_shown(tmp_path):
+    proc = fake_proc(tmp_path, {1: "systemd", 812: "sshd"})
+    result = preflight(spec_for(SSH_ROW), proc=proc, probe=False)
+    assert not result
+    assert [(o.pid, o.process) for o in result.expected[0].owners] == [
+        (1, "systemd"),
+        (812, "sshd"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "holders",
+    [{900: "nginx"}, {}],  # another program; an owner we cannot see (not root)
+    ids=["other-process", "unknown-owner"],
+)
+def test_ssh_port_held_by_anything_else_is_busy(tmp_path, holders):
+    result = preflight(spec_for(SSH_ROW), proc=fake_proc(tmp_path, holders), probe=False)
+    assert result and not result.expected
+    (status,) = result.busy
+    assert status.port == 22
+    assert [o.process for o in status.owners] == (list(holders.values()) or [None])
+
+
+def test_sshd_on_a_port_the_spec_gives_to_something_else_is_busy(tmp_path):
+    spec = spec_for(Rule.single(22, "tcp", "kube-apiserver"))
+    result = preflight(spec, proc=fake_proc(tmp_path, {812: "sshd"}), probe=False)
+    assert [s.port for s in result.busy] == [22] and not result.expected
+
+
+def test_ssh_rows_are_expected_only_when_sshd_holds_them(listener):
+    """On real sockets: our own process on an ssh row's port is busy; a process named
+    sshd on it is expected (and not a failure)."""
+    port = free_port()
+    spec = spec_for(Rule.single(port, "tcp", "Ansible", "ssh"))
+    sock = listener("tcp", port=port)
+    result = preflight(spec)
+    assert result and not result.expected
+    assert [(s.port, s.owners[0].pid) for s in result.busy] == [(port, os.getpid())]
+    sock.close()
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import socket, sys\n"
+            "with open('/proc/self/comm', 'w') as f: f.write('sshd')\n"
+            "s = socket.socket()\n"
+            "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+            "s.listen()\n"
+            "print('ready', flush=True)\n"
+            "sys.stdin.read()\n",
+            str(port),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        result = preflight(spec)
+        assert not result
+        assert [(s.port, s.owners[0].pid, s.owners[0].process) for s in result.expected] == [
+            (port, child.pid, "sshd")
+        ]
+        assert f"ok    {port}/tcp  Ansible [worker]: sshd (pid {child.pid})" in format_text(result)
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+
+def test_json_ports_are_integers(listener, tmp_path, capsys):
+    start = free_range()
+    single = free_port()
+    spec = spec_for(
+        Rule(start, start + 49, "tcp", "Kubernetes NodePorts"),
+        Rule.single(single, "tcp", "calico-node", "felix liveliness"),
+        Rule(None, None, "icmp", "ICMP"),
+    )
+    path = tmp_path / "spec.json"
+    path.write_text(specio.dumps(spec), "utf-8")
+    listener("tcp", port=start + 3)
+    listener("tcp", port=single)
+    assert run(["preflight", str(path), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [
+        (b["port"], [(r["port"], r["end_port"]) for r in b["rules"]]) for b in data["busy"]
+    ] == (sorted([(start + 3, [(start, start + 49)]), (single, [(single, single)])]))
+    assert data["busy"][0]["rules"][0]["role"] == "worker"
+    assert [(u["role"], u["protocol"], u["port"]) for u in data["unchecked"]] == [
+        ("worker", "icmp", None)
+    ]
+
+    def ports(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("port", "end_port"):
+                    yield value
+                yield from ports(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from ports(item)
+
+    found = list(ports(data))
+    assert len(found) == 2 + 2 * 2 + 2  # two statuses, their rules, the unchecked rule
+    assert all(type(p) is int for p in found if p is not None)
+    assert [p for p in found if p is None] == [None, None]  # icmp has no port

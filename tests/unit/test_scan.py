@@ -13,9 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from konvoy_portspec import cli
-from konvoy_portspec.analysis.scan import list_pages, may_hold_port_table, scan_tree
+from konvoy_portspec.analysis.scan import list_pages, scan_tree
 from konvoy_portspec.errors import ExtractError
 from konvoy_portspec.extraction import extract_file, extract_text
+from konvoy_portspec.extraction.prefilter import may_hold_port_table
 from konvoy_portspec.io.spec_json import to_dict
 from tests.support import ROOT, load_script
 
@@ -127,7 +128,7 @@ def _run_json(args: list[str], capsys) -> tuple[int, dict]:
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_scan_small_tree_json(tmp_path, capsys, jobs, monkeypatch):
-    monkeypatch.setattr("konvoy_portspec.analysis.scan.SERIAL_BELOW", 0)
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.SERIAL_BELOW", 0)
     root = _tree(tmp_path)
     code, data = _run_json(["scan", str(root), "--format", "json", "--jobs", jobs], capsys)
     assert code == 1  # the broken pages
@@ -158,7 +159,9 @@ def test_scan_small_tree_json(tmp_path, capsys, jobs, monkeypatch):
         "tables": 4,
         "rules": 6 + 2 + 1,
         "errors": 3,
+        "skipped": 0,
     }
+    assert data["skipped"] == []
 
 
 def test_scan_text_reports_errors_on_stderr(tmp_path, capsys):
@@ -400,8 +403,8 @@ def _die(root: str, rels: list[str]) -> None:
 
 
 def test_a_dead_worker_is_a_clear_error_not_a_traceback(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("konvoy_portspec.analysis.scan.SERIAL_BELOW", 0)
-    monkeypatch.setattr("konvoy_portspec.analysis.scan._scan_chunk", _die)
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.SERIAL_BELOW", 0)
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.scan_chunk", _die)
     (tmp_path / "ok.md").write_text(PIPE_PAGE, "utf-8")
     assert cli.run(["scan", str(tmp_path), "--jobs", "2"]) == 3
     err = capsys.readouterr().err
@@ -456,3 +459,161 @@ def test_scan_and_extract_read_a_page_alike_whatever_its_byte_order_marks(tmp_pa
     assert code == 0 and spec.release == "v2.5"
     assert data["pages"][0]["release"] == spec.release
     assert data["pages"][0]["roles"] == to_dict(spec)["roles"]
+
+
+# --- hostile trees (issue 11): only regular files are read, nothing hangs or crashes --
+
+
+@pytest.fixture
+def no_hang():
+    """Fail, instead of hanging the run, when something blocks (a FIFO opened to read)."""
+    import signal
+
+    def alarm(signum, frame):
+        raise TimeoutError("the scan blocked")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def _hostile_tree(tmp_path: Path) -> Path:
+    """A good page and, beside it, everything a checkout can hold that is no page."""
+    root = tmp_path / "docs"
+    (root / ".hidden").mkdir(parents=True)
+    (root / "good.md").write_text(PIPE_PAGE, "utf-8")
+    (root / "loop-a.md").symlink_to("loop-b.md")
+    (root / "loop-b.md").symlink_to("loop-a.md")
+    (root / "self.md").symlink_to("self.md")
+    (root / "dangling.md").symlink_to("nowhere.md")
+    os.mkfifo(root / "fifo.md")
+    (root / "zero.md").symlink_to("/dev/zero")
+    outside = tmp_path / "outside.md"
+    outside.write_text(PIPE_PAGE, "utf-8")
+    (root / "outside.md").symlink_to(outside)
+    os.mkfifo(root / ".hidden" / "fifo")
+    (root / "to-fifo.md").symlink_to(".hidden/fifo")
+    (root / ".hidden" / "ports.md").write_text(HTML_PAGE, "utf-8")
+    (root / "inside.md").symlink_to(".hidden/ports.md")
+    (root / "folder.md").symlink_to(".hidden")
+    return root
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_hostile_tree_is_scanned_without_hang_traceback_or_escape(
+    tmp_path, capsys, monkeypatch, no_hang, jobs
+):
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.SERIAL_BELOW", 0)
+    root = _hostile_tree(tmp_path)
+    code, data = _run_json(["scan", str(root), "-f", "json", "-j", jobs], capsys)
+    assert code == 1  # the loops and the dangling link are broken pages
+    # Links inside the tree are read; the one that leaves it is not, though it holds
+    # a port table.
+    assert [p["path"] for p in data["pages"]] == ["good.md", "inside.md"]
+    errors = {e["path"]: e["message"] for e in data["errors"]}
+    assert sorted(errors) == ["dangling.md", "loop-a.md", "loop-b.md", "self.md"]
+    assert "loop" in errors["self.md"] and "loop" in errors["loop-a.md"]
+    assert "No such file" in errors["dangling.md"]
+    skipped = {s["path"]: s["message"] for s in data["skipped"]}
+    assert sorted(skipped) == ["fifo.md", "folder.md", "outside.md", "to-fifo.md", "zero.md"]
+    assert "FIFO" in skipped["fifo.md"] and "FIFO" in skipped["to-fifo.md"]
+    assert "/dev/zero" in skipped["zero.md"] and "outside" in skipped["zero.md"]
+    assert "outside" in skipped["outside.md"] and "folder" in skipped["folder.md"]
+    assert data["totals"]["files"] == 11
+    assert data["totals"]["errors"] == 4 and data["totals"]["skipped"] == 5
+
+
+def test_hostile_tree_text_output_names_each_file_on_stderr(tmp_path, capsys, no_hang):
+    root = _hostile_tree(tmp_path)
+    code = cli.run(["scan", str(root)])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in err
+    assert out.rstrip().endswith("total: 2 pages, 3 tables, 7 rules, 4 failed, 5 skipped")
+    lines = err.splitlines()
+    assert "portspec: scan: self.md: symbolic link loop; not read" in lines
+    assert "portspec: scan: warning: fifo.md: not a regular file (a FIFO); not read" in lines
+    assert any(line.startswith("portspec: scan: warning: zero.md: ") for line in lines)
+    assert len(lines) == 4 + 5
+
+
+def test_a_fifo_that_appears_after_the_walk_is_not_waited_on(tmp_path, no_hang):
+    """The walk passes FIFOs over unopened; one swapped in later opens without waiting."""
+    from konvoy_portspec.analysis.scan.pages import PageSkipped, scan_page
+
+    os.mkfifo(tmp_path / "late.md")
+    assert scan_page(str(tmp_path), "late.md", None) == (
+        False,
+        PageSkipped("late.md", "not a regular file (a FIFO); not read"),
+        None,
+    )
+
+
+def test_a_page_over_the_size_limit_is_an_error_at_that_page(tmp_path, capsys):
+    (tmp_path / "big.md").write_text(PIPE_PAGE + "x" * 2000 + "\n", "utf-8")
+    (tmp_path / "small.md").write_text(PIPE_PAGE, "utf-8")
+    size = (tmp_path / "big.md").stat().st_size
+    code, data = _run_json(["scan", str(tmp_path), "-f", "json", "--max-page-size", "1000"], capsys)
+    assert code == 1
+    assert [p["path"] for p in data["pages"]] == ["small.md"]
+    assert data["errors"] == [
+        {
+            "path": "big.md",
+            "line": None,
+            "message": f"larger than the page size limit of 1,000 bytes ({size:,} bytes); not read",
+        }
+    ]
+    code, data = _run_json(["scan", str(tmp_path), "-f", "json"], capsys)
+    assert code == 0 and len(data["pages"]) == 2
+    assert cli.run(["scan", str(tmp_path), "--max-page-size", "0"]) == 2
+
+
+def test_the_page_size_limit_defaults_to_16_mib_and_help_says_what_is_read(capsys):
+    from konvoy_portspec.cli import scan as scan_command
+    from konvoy_portspec.io import files
+
+    assert scan_command.MAX_PAGE_SIZE == files.MAX_PAGE_SIZE == 16 * 1024 * 1024
+    assert cli.run(["scan", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--max-page-size BYTES" in text and "16 MiB" in text
+    assert "symbolic links that lead outside DIR are not followed" in text
+    assert "FIFOs, devices and sockets are not opened" in text
+
+
+def test_a_page_is_read_only_up_to_the_limit_even_when_its_size_lies(tmp_path, monkeypatch):
+    """A file that grows, or reports no size as /proc files do, is cut off at limit+1
+    bytes: memory stays bounded by the limit, never by the file."""
+    from konvoy_portspec.analysis.scan import walk
+
+    (tmp_path / "grows.md").write_bytes(b"x" * 10_000)
+    real_fstat, real_read = os.fstat, os.read
+    read: list[int] = []
+
+    def fstat(fd):
+        info = real_fstat(fd)
+        return os.stat_result((info.st_mode, *info[1:6], 0, *info[7:10]))
+
+    def counted_read(fd, n):
+        data = real_read(fd, n)
+        read.append(len(data))
+        return data
+
+    monkeypatch.setattr(os, "fstat", fstat)
+    monkeypatch.setattr(os, "read", counted_read)
+    with pytest.raises(walk.Unreadable, match="limit of 1,000 bytes"):
+        walk.read_page_bytes(str(tmp_path), "grows.md", 1000)
+    assert sum(read) == 1001
+
+
+def test_file_names_that_are_not_utf8_or_hold_escapes_are_shown_safely(tmp_path, capsys):
+    name = b"ports-\xff-\x1b[2J.md"
+    with open(os.path.join(os.fsencode(tmp_path), name), "wb") as fh:
+        fh.write(PIPE_PAGE.encode())
+    code, data = _run_json(
+        ["scan", str(tmp_path), "-f", "json", "--cache", str(tmp_path / "c")], capsys
+    )
+    assert code == 0 and [p["path"] for p in data["pages"]] == ["ports-\\xff-\x1b[2J.md"]
+    assert cli.run(["scan", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ports-\\xff-\\x1b[2J.md" in out and "\x1b" not in out

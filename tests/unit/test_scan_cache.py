@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 import pytest
 
 from konvoy_portspec import cli
-from konvoy_portspec.analysis import scan_cache
+from konvoy_portspec.analysis.scan import cache as scan_cache
 from konvoy_portspec.analysis.scan import scan_tree
 
 from .test_scan import BROKEN, HTML_PAGE, PIPE_PAGE, _tree
@@ -33,7 +34,7 @@ def _one_page_tree(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def serial_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small trees use the worker pool too, so both paths see the cache."""
-    monkeypatch.setattr("konvoy_portspec.analysis.scan.SERIAL_BELOW", 0)
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.SERIAL_BELOW", 0)
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -152,3 +153,126 @@ def test_a_cache_that_cannot_be_written_warns_and_keeps_the_result(
     assert (code, out) == expected[:2]
     assert err.startswith("portspec: scan: warning: cache not saved: ")
     assert str(missing) in err and not missing.exists()
+
+
+# --- a cache is an input like any other (issue 11) --------------------------------------
+
+
+@pytest.mark.skipif(
+    not (os.path.exists("/dev/full") and stat.S_ISCHR(os.stat("/dev/full").st_mode)),
+    reason="no /dev/full",
+)
+def test_a_device_as_cache_is_a_one_line_warning_and_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = _one_page_tree(tmp_path)
+    expected = _scan([str(root), "-f", "json"], capsys)
+    code, out, err = _scan([str(root), "-f", "json", "--cache", "/dev/full"], capsys)
+    assert (code, out) == expected[:2]
+    assert err.startswith("portspec: scan: warning: cache not used: /dev/full: ")
+    assert "character device" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # neither read forever nor replaced
+
+
+def test_a_fifo_or_a_folder_as_cache_is_a_warning_not_a_hang(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = _one_page_tree(tmp_path)
+    expected = _scan([str(root), "-f", "json"], capsys)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for cache in (fifo, tmp_path):
+        code, out, err = _scan([str(root), "-f", "json", "--cache", str(cache)], capsys)
+        assert (code, out) == expected[:2]
+        assert err.startswith(f"portspec: scan: warning: cache not used: {cache}: ")
+        assert err.count("\n") == 1
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and tmp_path.is_dir()
+
+
+@pytest.mark.parametrize(
+    ("hostile", "reason"),
+    [
+        ('{"fingerprint": "%s", "pages": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested"),
+        ('{"fingerprint": "%s", "pages": {}, "n": ' + "7" * 5_000 + "}", "number"),
+    ],
+)
+def test_a_cache_python_cannot_parse_is_a_warning_and_rebuilt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hostile: str, reason: str
+) -> None:
+    root, cache = _one_page_tree(tmp_path)
+    expected = _scan([str(root), "-f", "json"], capsys)
+    cache.write_text(hostile % scan_cache.fingerprint(), "utf-8")
+    with pytest.raises(scan_cache.UnusableCache, match=reason):
+        scan_cache.load(str(cache), scan_cache.fingerprint())
+    code, out, err = _scan([str(root), "-f", "json", "--cache", str(cache)], capsys)
+    assert (code, out) == expected[:2]
+    assert err.startswith(f"portspec: scan: warning: cache not used: {cache}: ")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert len(scan_cache.load(str(cache), scan_cache.fingerprint())) == 1  # rebuilt
+
+
+FORGED_ENTRIES = [
+    {"page": 5},
+    {"error": 5, "line": None},
+    {"error": "x", "line": "7"},
+    {"error": "x", "line": 0},
+    {"error": "\x1b[2J", "line": None},
+    {"error": "x", "line": None, "more": 1},
+    {"tables": 1, "release": None, "product": "konvoy", "roles": []},
+    {"tables": True, "release": None, "product": "konvoy", "roles": "@"},
+    {"tables": 0, "release": None, "product": "konvoy", "roles": "@"},
+    {"tables": 1, "release": 2.1, "product": "konvoy", "roles": "@"},
+    {"tables": 1, "release": None, "product": None, "roles": "@"},
+    {"tables": 1, "release": None, "roles": "@"},
+    "@port",
+    "@id",
+    "@extra",
+]
+
+
+@pytest.mark.parametrize("forged", FORGED_ENTRIES, ids=lambda e: json.dumps(e)[:40])
+def test_an_entry_of_another_shape_is_a_miss_never_a_lost_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], forged: object
+) -> None:
+    """With the right fingerprint and key, an entry this code would not write is parsed
+    again: ``{"page": 5}`` once read as "no port table" and the page vanished."""
+    root, cache = _one_page_tree(tmp_path)
+    expected = _scan([str(root), "-f", "json", "--cache", str(cache)], capsys)
+    data = json.loads(cache.read_text("utf-8"))
+    ((page_key, good),) = data["pages"].items()
+    roles = good["roles"]
+    if forged == "@port":
+        forged = {
+            **good,
+            "roles": [{**roles[0], "ports": [{**roles[0]["ports"][0], "port": "22"}]}],
+        }
+    elif forged == "@id":
+        forged = {**good, "roles": [{**roles[0], "id": "Not An Id"}]}
+    elif forged == "@extra":
+        forged = {**good, "roles": [{**roles[0], "ports": [{**roles[0]["ports"][0], "extra": 1}]}]}
+    elif isinstance(forged, dict) and forged.get("roles") == "@":
+        forged = {**forged, "roles": roles}
+    assert not scan_cache.is_cache_entry(forged) and scan_cache.is_cache_entry(good)
+    data["pages"] = {page_key: forged}
+    cache.write_text(json.dumps(data), "utf-8")
+    assert _scan([str(root), "-f", "json", "--cache", str(cache)], capsys) == expected
+    assert json.loads(cache.read_text("utf-8"))["pages"] == {page_key: good}  # repaired
+
+    data["pages"] = {page_key: forged}
+    cache.write_text(json.dumps(data), "utf-8")
+    result = scan_tree(
+        str(root), jobs=1, cache=scan_cache.load(str(cache), scan_cache.fingerprint())
+    )
+    assert (result.parsed, result.cached) == (1, 0)
+    assert [p.path for p in result.pages] == ["a.md"]
+
+
+def test_the_fingerprint_covers_the_whole_package() -> None:
+    """Not only the folder the cache module sits in: a change to the extractor must
+    invalidate every cache."""
+    package = Path(scan_tree.__code__.co_filename).parents[2]
+    sources = [Path(f) for f in scan_cache.source_files()]
+    assert all(f.is_relative_to(package) for f in sources)  # and nothing beyond it
+    files = {f.relative_to(package).as_posix() for f in sources}
+    assert {"extraction/cells.py", "extraction/prefilter.py", "model.py"} <= files
+    assert "analysis/scan/cache.py" in files and "analysis/scan/pages.py" in files

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import konvoy_portspec as k
 from konvoy_portspec.errors import SpecFormatError
 from konvoy_portspec.io import spec_json as specio
+from konvoy_portspec.io.schema_check import conforms, schema_problems
 from tests.support import RELEASES
 
 BASE = specio.to_dict(k.load("v2.1"))
@@ -83,14 +84,14 @@ def test_fast_check_agrees_with_jsonschema(name, mutate):
     if name == "port as float":
         # JSON Schema counts 22.0 as an integer; the fast check is stricter and hands
         # such files to jsonschema, which is allowed (the other way round is not).
-        assert not specio.conforms(data) and not specio.schema_errors(data)
+        assert not conforms(data) and not schema_problems(data)
         return
-    assert specio.conforms(data) == (not specio.schema_errors(data)), name
+    assert conforms(data) == (not schema_problems(data)), name
 
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_bundled_files_pass_the_fast_check(release):
-    assert specio.conforms(specio.to_dict(k.load(release)))
+    assert conforms(specio.to_dict(k.load(release)))
 
 
 json_values = st.recursive(
@@ -109,8 +110,8 @@ json_values = st.recursive(
 def test_fast_check_never_accepts_what_the_schema_rejects(field, value):
     data = copy.deepcopy(BASE)
     data["roles"][1]["ports"][2][field] = value
-    if specio.conforms(data):
-        assert specio.schema_errors(data) == []
+    if conforms(data):
+        assert schema_problems(data) == []
 
 
 def test_dump_is_canonical_and_loads_back():
@@ -133,7 +134,50 @@ def test_schema_violation_is_named(tmp_path):
     data["roles"][0]["ports"][0]["port"] = 70000
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(SpecFormatError, match=r"roles\[0\]\.ports\[0\]\.port: 70000"):
+    with pytest.raises(
+        SpecFormatError, match=r"roles\[0\]\.ports\[0\]\.port: port 70000 is out of range 1-65535"
+    ):
+        specio.load_file(path)
+
+
+def test_schema_violation_names_its_line(tmp_path):
+    data = copy.deepcopy(BASE)
+    data["roles"][0]["ports"][0]["end_port"] = 70000
+    text = json.dumps(data, indent=2)
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    expected_line = text.split("\n").index('          "end_port": 70000,') + 1
+    with pytest.raises(SpecFormatError) as info:
+        specio.load_file(path)
+    assert info.value.line == expected_line
+    assert "end_port 70000 is out of range 1-65535" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("release",), "v9.9\ntouch /tmp/x #"),
+        (("product",), "konvoy\n"),
+        (("product",), ""),
+        (("roles", 0, "id"), "worker\n"),
+        (("roles", 0, "title"), "Worker\x1b[31m nodes"),
+        (("roles", 0, "ports", 0, "protocol"), "tcp\n"),
+        (("roles", 0, "ports", 0, "component"), "kubelet\n; touch /tmp/x"),
+        (("roles", 0, "ports", 0, "notes"), "a\x01b"),
+        (("roles", 0, "ports", 0, "notes"), "lone \ud800 surrogate"),
+    ],
+)
+def test_one_line_fields_refuse_newlines_and_control_characters(tmp_path, where, value):
+    data = copy.deepcopy(BASE)
+    target = data
+    for step in where[:-1]:
+        target = target[step]
+    target[where[-1]] = value
+    assert not conforms(data)
+    assert schema_problems(data), "the schema itself must refuse it too"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SpecFormatError, match="not a valid port spec"):
         specio.load_file(path)
 
 

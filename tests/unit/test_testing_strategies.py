@@ -11,15 +11,14 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
-from konvoy_portspec.analysis.validation import (
-    INVARIANTS,
-    PORTLESS_PROTOCOLS,
-    default_policy,
-    validate,
-)
-from konvoy_portspec.model import PORT_PROTOCOLS, Role, Rule, Spec
+from konvoy_portspec.analysis.policy import default_policy
+from konvoy_portspec.analysis.validation import INVARIANTS, validate, validate_data
+from konvoy_portspec.io.spec_json import to_dict
+from konvoy_portspec.model import Role, Rule, Spec
+from konvoy_portspec.protocols import PORT_PROTOCOLS, PORTLESS_PROTOCOLS
 from konvoy_portspec.testing import (
     FAULT_KINDS,
+    FAULTS,
     ROLE_TITLES,
     faults,
     inject,
@@ -114,38 +113,50 @@ def test_specs_reach_the_awkward_corners() -> None:
     assert set(hits) == set(CORNERS), f"never drawn: {sorted(set(CORNERS) - set(hits))}"
 
 
-@pytest.mark.parametrize("invariant", FAULT_KINDS)
+@pytest.mark.parametrize("fault", FAULT_KINDS)
 @given(data=st.data())
-def test_inject_returns_the_requested_kind(invariant: str, data: st.DataObject) -> None:
+def test_inject_changes_the_spec(fault: str, data: st.DataObject) -> None:
+    """Every fault alters the spec it is given; JSON faults (and only they) hand back
+    data, since a Spec value cannot break the schema."""
     spec = data.draw(specs(max_components=3))
-    faulty, kind = data.draw(inject(spec, invariant))
-    assert kind == invariant
+    faulty, invariant = data.draw(inject(spec, fault))
+    assert isinstance(faulty, dict) == fault.startswith("json-")
     assert isinstance(faulty, dict) == (invariant == "schema")
+    assert faulty != (to_dict(spec) if isinstance(faulty, dict) else spec)
 
 
 @given(invalid_specs("port-conflict"))
 def test_invalid_specs_of_one_kind(fault: tuple[object, str]) -> None:
-    assert fault[1] == "port-conflict"
+    faulty, invariant = fault
+    assert invariant == "port-conflict"
+    assert isinstance(faulty, Spec)
+    assert "port-conflict" in {v.invariant for v in validate(faulty)}
 
 
-def test_faults_mix_every_invariant() -> None:
-    """Every invariant can be injected (see the parametrized test above), and one run of
-    ``faults()`` mixes many kinds rather than sticking to one."""
-    assert set(FAULT_KINDS) == set(INVARIANTS)
+def test_faults_cover_every_invariant_and_mix_them() -> None:
+    """Between them the faults break every invariant the validator knows (the two lists
+    are written independently), and one run of ``faults()`` mixes many invariants rather
+    than sticking to one."""
+    assert set(FAULTS.values()) == set(INVARIANTS)
     seen: Counter[str] = Counter()
 
     @settings(max_examples=100, database=None, derandomize=True, phases=[Phase.generate])
     @given(faults())
     def collect(fault: tuple[object, str]) -> None:
-        seen[fault[1]] += 1
+        faulty, invariant = fault
+        found = validate_data(faulty)[1] if isinstance(faulty, dict) else validate(faulty)  # type: ignore[arg-type]
+        assert invariant in {v.invariant for v in found}
+        seen[invariant] += 1
 
     collect()
-    assert len(seen) >= len(FAULT_KINDS) // 2, seen
+    assert len(seen) >= len(INVARIANTS) // 2, seen
 
 
-def test_inject_rejects_unknown_invariants() -> None:
-    with pytest.raises(ValueError, match="unknown invariant 'nope'"):
+def test_inject_rejects_unknown_faults() -> None:
+    with pytest.raises(ValueError, match="unknown fault 'nope'"):
         find(st.data(), lambda d: bool(d.draw(inject(Spec("v1.0"), "nope"))))
+    with pytest.raises(ValueError, match="unknown invariant 'nope'"):
+        invalid_specs("nope")
 
 
 def test_normalize() -> None:

@@ -1,5 +1,7 @@
 """``konvoy_portspec.analysis.validation`` and ``portspec validate``: one test per invariant
-with specs built here, the bundled releases and real pages, the policy file, and the CLI."""
+with specs built here, the bundled releases and real pages, the policy file
+(``konvoy_portspec.analysis.policy``), and the CLI and its JSON report
+(``spec/validate.schema.json``)."""
 
 from __future__ import annotations
 
@@ -7,20 +9,18 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from konvoy_portspec.analysis.validation import (
-    INVARIANTS,
+from konvoy_portspec.analysis.policy import (
     Policy,
     PolicyError,
-    Violation,
     default_policy,
     load_policy,
     policy_from_dict,
-    validate,
-    validate_data,
 )
+from konvoy_portspec.analysis.validation import INVARIANTS, Violation, validate, validate_data
 from konvoy_portspec.cli import run
 from konvoy_portspec.errors import PortSpecError
 from konvoy_portspec.extraction import extract_file
@@ -283,6 +283,25 @@ def test_policy_not_json(tmp_path: Path) -> None:
 
 # --- the command line -----------------------------------------------------------------
 
+REPORT_SCHEMA = json.loads((Path(bundled.spec_dir()) / "validate.schema.json").read_text())
+
+
+def json_report(text: str) -> dict[str, Any]:
+    """A ``validate -f json`` report, held to spec/validate.schema.json."""
+    import jsonschema
+
+    report: dict[str, Any] = json.loads(text)
+    jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(report)
+    return report
+
+
+def test_report_schema_is_a_valid_schema_and_names_every_invariant() -> None:
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(REPORT_SCHEMA)
+    violation = REPORT_SCHEMA["$defs"]["violation"]["properties"]
+    assert violation["invariant"]["enum"] == list(INVARIANTS)
+
 
 def test_cli_all_bundled_releases(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["validate"]) == 0
@@ -319,13 +338,21 @@ def test_cli_policy_waives_and_raises(fixtures: Path, capsys: pytest.CaptureFixt
         ]
     )
     assert code == 1
-    report = json.loads(capsys.readouterr().out)
-    assert sorted({v["id"] for v in report}) == [
+    report = json_report(capsys.readouterr().out)
+    violations = report["violations"]
+    assert sorted({v["invariant"] for v in violations}) == [
         "cluster-range-differs",
         "duplicate-rule",
         "port-conflict",
     ]
-    dup = next(v for v in report if v["id"] == "duplicate-rule")
+    assert report["summary"] == {
+        "specs": 1,
+        "failed": 1,
+        "errors": len(violations),
+        "warnings": 0,
+        "unreadable": [],
+    }
+    dup = next(v for v in violations if v["invariant"] == "duplicate-rule")
     assert dup["severity"] == "error"
     assert dup["release"] == "v9.9"
     assert dup["source"] == str(folder / "inconsistent.md")
@@ -338,10 +365,27 @@ def test_cli_schema_violations_are_findings(
 ) -> None:
     broken = fixtures / "validate" / "schema-broken.json"
     assert run(["validate", str(broken), "-f", "json"]) == 1
-    report = json.loads(capsys.readouterr().out)
-    assert {v["id"] for v in report} == {"schema"}
+    report = json_report(capsys.readouterr().out)["violations"]
+    assert {v["invariant"] for v in report} == {"schema"}
     assert {v["role"] for v in report} == {"control-plane", "worker"}
     assert all(v["release"] == "v9.8" and v["rule"] is None for v in report)
+
+
+def test_cli_text_cannot_be_steered_by_a_role_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A role id that breaks the schema is still named in its violation: an escape
+    sequence or a newline in it must not reach the terminal raw."""
+    data = to_dict(cp_worker([KUBELET], [KUBELET]))
+    data["roles"][1]["id"] = "\x1b[31mworker\nfake.json: all good"
+    spec = tmp_path / "evil.json"
+    spec.write_text(json.dumps(data))
+    assert run(["validate", str(spec)]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    lines = out.splitlines()
+    assert len(lines) == 2  # the violation and the summary
+    assert lines[0].startswith(f"{spec}: \\x1b[31mworker fake.json: all good: error [schema] ")
 
 
 def test_cli_valid_spec_file_and_release_names(
@@ -350,7 +394,10 @@ def test_cli_valid_spec_file_and_release_names(
     assert run(["validate", bundled.path_of("v2.0"), "2.1", "latest"]) == 0
     assert "validated 3 specs: 0 failed, 0 errors, 0 warnings" in capsys.readouterr().out
     assert run(["validate", "v2.1", "-f", "json", "-o", str(tmp_path / "r.json")]) == 0
-    assert json.loads((tmp_path / "r.json").read_text()) == []
+    assert json_report((tmp_path / "r.json").read_text()) == {
+        "summary": {"specs": 1, "failed": 0, "errors": 0, "warnings": 0, "unreadable": []},
+        "violations": [],
+    }
 
 
 def test_cli_unreadable_inputs_exit_3_after_checking_the_rest(
@@ -366,6 +413,35 @@ def test_cli_unreadable_inputs_exit_3_after_checking_the_rest(
     assert "unknown release 'v7.7'" in captured.err
     assert "Traceback" not in captured.err
     assert "validated 2 specs: 1 failed, 6 errors, 1 warning, 2 unreadable" in captured.out
+
+
+def test_cli_json_lists_unreadable_inputs(
+    fixtures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = fixtures / "validate"
+    not_json = str(folder / "not-json.json")
+    args = ["validate", "v2.1", not_json, "v7.7", str(folder / "inconsistent.md"), "-f", "json"]
+    assert run(args) == 3
+    captured = capsys.readouterr()
+    report = json_report(captured.out)
+    summary = report["summary"]
+    # inconsistent.md: 6 errors and 1 warning (see test_cli_inconsistent_page_text)
+    assert {k: v for k, v in summary.items() if k != "unreadable"} == {
+        "specs": 2,
+        "failed": 1,
+        "errors": 6,
+        "warnings": 1,
+    }
+    assert [u["input"] for u in summary["unreadable"]] == [not_json, "v7.7"]
+    bad_json, unknown = summary["unreadable"]
+    assert bad_json["path"] == not_json and bad_json["line"] == 2
+    assert "not valid JSON" in bad_json["message"]
+    assert unknown["path"] is None and unknown["line"] is None
+    assert unknown["message"].startswith("unknown release 'v7.7'")
+    assert len(report["violations"]) == 7
+    assert {v["source"] for v in report["violations"]} == {str(folder / "inconsistent.md")}
+    # stderr still says what could not be read, as with text output
+    assert "unknown release 'v7.7'" in captured.err
 
 
 def test_cli_bad_policy_is_an_input_error(

@@ -1,16 +1,13 @@
-"""iptables rules -> the ports they open, per node role.
-
-Reads three shapes of input: a rules file (``iptables -A INPUT ...`` lines, as a shell
-script would run them), ``iptables-save`` output (``*filter``, ``-A INPUT ...``,
-``COMMIT``) and a docs page with the rules in code blocks, where the paragraph before
-each block names the role ("Control Plane nodes:", "Worker nodes:"), as on the Konvoy
-firewall-rules pages.
+"""iptables rules as a shell script runs them (``iptables -A INPUT ...``) or as
+``iptables-save`` prints them (``*filter``, ``-A INPUT ...``, ``COMMIT``) -> the ports
+they open.
 
 Only what opens a port counts: ``-A``/``-I INPUT`` rules of the filter table that
 jump to ``ACCEPT``. Other chains, other targets, loopback and
 ``ESTABLISHED,RELATED`` rules are skipped (and counted, so a report can say so);
-arguments are split with :mod:`shlex` exactly as a shell would. Markdown is parsed
-with markdown-it-py, imported only for pages.
+arguments are split with :mod:`shlex` exactly as a shell would. Protocol words go
+through :mod:`konvoy_portspec.protocols`, so ``-p ipencap`` (how ``iptables-save``
+names protocol 4) reads as the spec's ``ipip``, ``-p 6`` as ``tcp``.
 """
 
 from __future__ import annotations
@@ -18,40 +15,16 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 from konvoy_portspec.errors import PortSpecError
-from konvoy_portspec.model import MAX_PORT, MIN_PORT, PORT_PROTOCOLS
+from konvoy_portspec.model import MAX_PORT, MIN_PORT
+from konvoy_portspec.protocols import PORT_PROTOCOLS, canonical
 
-#: ``-p`` values (names or numbers) to the protocol ids the spec uses.
-IPTABLES_PROTOCOLS = {
-    "tcp": "tcp",
-    "6": "tcp",
-    "udp": "udp",
-    "17": "udp",
-    "sctp": "sctp",
-    "132": "sctp",
-    "icmp": "icmp",
-    "1": "icmp",
-    "ipv6-icmp": "icmpv6",
-    "icmpv6": "icmpv6",
-    "58": "icmpv6",
-    "ipip": "ipip",
-    "4": "ipip",
-    "gre": "gre",
-    "47": "gre",
-    "esp": "esp",
-    "50": "esp",
-    "ah": "ah",
-    "51": "ah",
-    "vrrp": "vrrp",
-    "112": "vrrp",
-    "igmp": "igmp",
-    "2": "igmp",
-    "all": "all",
-    "0": "all",
-}
+#: The spec's name for iptables' ``-p all`` (also a rule without ``-p``): every protocol.
+ANY = canonical("all")
+
 _COMMANDS = {"iptables", "ip6tables", "iptables-legacy", "iptables-nft", "ip6tables-legacy"}
 _ROLE_COMMENT = re.compile(r"^#+\s*role:\s*([A-Za-z0-9_.-]+)", re.IGNORECASE)
 #: Options whose value does not matter for which ports a rule opens.
@@ -69,7 +42,6 @@ _TAKES_VALUE = {
     "--sports",
     "--source-ports",
 }
-_FENCE_LANGS_SKIPPED = {"yaml", "yml", "json", "toml", "xml"}
 
 
 class RulesError(PortSpecError):
@@ -82,7 +54,7 @@ class FirewallRule:
 
     ``role`` is ``None`` when the input does not say which node role the rule is for
     (a plain rules file): it then applies to every role checked. ``port``/``end_port``
-    are ``None`` for port-less rules (ICMP, IP-in-IP) and for ``-p all``.
+    are ``None`` for port-less rules (ICMP, IP-in-IP) and for ``-p all`` (``any``).
     """
 
     protocol: str
@@ -106,6 +78,9 @@ class FirewallRule:
         if self.icmp_type:
             return f"{self.protocol} type {self.icmp_type}"
         return self.protocol
+
+    def with_role(self, role: str) -> FirewallRule:
+        return replace(self, role=role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +168,7 @@ def parse_rule(
         return Skipped(lineno, reason, text)
 
     chain = target = ""
-    protocol = "all"
+    protocol = ANY
     dports: list[tuple[int, int]] | None = None
     comment = icmp_type = ""
     states: set[str] = set()
@@ -220,8 +195,7 @@ def parse_rule(
         elif arg in ("-j", "--jump"):
             target = value()
         elif arg in ("-p", "--protocol"):
-            name = value().lower()
-            protocol = IPTABLES_PROTOCOLS.get(name, name)
+            protocol = canonical(value())
         elif arg in ("--dport", "--destination-port", "--dports", "--destination-ports", "--ports"):
             dports = parse_ports(value(), f"{arg} of line {lineno}")
         elif arg in ("--icmp-type", "--icmpv6-type"):
@@ -260,17 +234,21 @@ def parse_rule(
     return [FirewallRule(protocol, None, None, role, comment, icmp_type, lineno, text)]
 
 
-# --- whole inputs --------------------------------------------------------------------
+# --- a whole rules file --------------------------------------------------------------
 
 
 def _logical_lines(text: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
-    """Lines with shell continuations (trailing backslash) joined, with their numbers."""
+    """Lines with shell continuations (trailing backslash) joined, with their numbers.
+
+    A comment line never continues (in sh, bash and nft a ``#`` comment ends at the end
+    of its line, backslash or not), so a comment cannot swallow the rule below it.
+    """
     pending: list[str] = []
     start = first_line
     for n, raw in enumerate(text.split("\n"), start=first_line):
         if not pending:
             start = n
-        if raw.rstrip().endswith("\\"):
+        if raw.rstrip().endswith("\\") and not (not pending and raw.lstrip().startswith("#")):
             pending.append(raw.rstrip()[:-1])
             continue
         pending.append(raw)
@@ -317,125 +295,3 @@ def parse_rules_text(
         elif parsed is not None:
             rules.extend(parsed)
     return RuleSet(tuple(rules), tuple(roles), tuple(skipped), path)
-
-
-def _role_of_caption(text: str) -> str | None:
-    """The role a paragraph before a code block names, if it names one."""
-    from konvoy_portspec.extraction.cells import clean_title, known_role, role_id_for
-
-    title = clean_title(text)
-    if known_role(title):
-        return role_id_for(title)
-    # Other roles as the extractor names them ("Etcd nodes:" -> etcd-nodes); a sentence
-    # such as "Rules every node needs:" names none.
-    if len(title) <= 40 and re.search(r"\bnodes?$", title, re.IGNORECASE):
-        return role_id_for(title)
-    return None
-
-
-#: Blocks whose text titles the code block right after them (its role).
-_CAPTION_BLOCKS = ("paragraph_open", "heading_open")
-
-
-def parse_rules_page(text: str, *, path: str | None = None) -> RuleSet:
-    """A markdown page with iptables rules in code blocks (fenced or indented).
-
-    Each block takes its role from the paragraph (or heading) right before it;
-    a block with no role before it applies to every role.
-    """
-    from konvoy_portspec.extraction import release_from, split_front_matter
-    from konvoy_portspec.extraction.markdown_reader import parser
-
-    meta, body = split_front_matter(text)
-    tokens = parser().parse(body)
-    rules: list[FirewallRule] = []
-    skipped: list[Skipped] = []
-    roles: list[str] = []
-    caption: str | None = None
-    for i, tok in enumerate(tokens):
-        if tok.type == "inline" and i > 0 and tokens[i - 1].type in _CAPTION_BLOCKS:
-            caption = tok.content
-            continue
-        if tok.type not in ("fence", "code_block"):
-            continue
-        lang = tok.info.strip().split()[0].lower() if tok.info.strip() else ""
-        if lang in _FENCE_LANGS_SKIPPED:
-            caption = None
-            continue
-        role = _role_of_caption(caption) if caption else None
-        caption = None
-        first = (tok.map[0] + 1 + (1 if tok.type == "fence" else 0)) if tok.map else 1
-        block = parse_rules_text(tok.content, role=role, first_line=first, path=path)
-        rules.extend(block.rules)
-        skipped.extend(block.skipped)
-        roles.extend(r for r in block.roles if r not in roles)
-    return RuleSet(tuple(rules), tuple(roles), tuple(skipped), path, release_from(meta, None))
-
-
-def looks_like_page(text: str, path: str | None = None) -> bool:
-    """Markdown pages hold their rules in code blocks; rules files are bare lines."""
-    if path and path.lower().endswith((".md", ".markdown", ".mdx")):
-        return True
-    return re.search(r"^\s{0,3}(```|~~~)", text, re.MULTILINE) is not None
-
-
-def parse_rules(text: str, *, path: str | None = None, role: str | None = None) -> RuleSet:
-    """Any supported input: a docs page, a rules file or ``iptables-save`` output.
-
-    ``role`` names the role of rules that do not say theirs. Raises
-    :class:`RulesError` when the input opens no port at all (it is probably not a
-    rules file), naming the file.
-    """
-    if looks_like_page(text, path):
-        ruleset = parse_rules_page(text, path=path)
-        if role:
-            ruleset = RuleSet(
-                tuple(r if r.role else _with_role(r, role) for r in ruleset.rules),
-                ruleset.roles or (role,),
-                ruleset.skipped,
-                path,
-                ruleset.release,
-            )
-    else:
-        ruleset = parse_rules_text(text, role=role, path=path)
-    if not ruleset.rules:
-        found = f" ({len(ruleset.skipped)} other rules skipped)" if ruleset.skipped else ""
-        raise RulesError(f"no iptables INPUT ACCEPT rules found{found}", path=path)
-    return ruleset
-
-
-def _with_role(rule: FirewallRule, role: str) -> FirewallRule:
-    from dataclasses import replace
-
-    return replace(rule, role=role)
-
-
-def read_rules_file(path: str | os.PathLike[str], *, role: str | None = None) -> RuleSet:
-    """Read and parse a rules file, ``iptables-save`` dump or docs page from disk."""
-    from konvoy_portspec.extraction import decode
-    from konvoy_portspec.io.files import read_bytes
-
-    name, raw = read_bytes(path, RulesError, "rules file")
-    return parse_rules(decode(raw, name), path=name, role=role)
-
-
-def opened(rules: Sequence[FirewallRule], protocol: str) -> list[tuple[int, int]]:
-    """Merged port ranges the rules open for ``protocol`` (``-p all`` opens everything)."""
-    if any(r.protocol == "all" for r in rules):
-        return [(MIN_PORT, MAX_PORT)]
-    return merge_spans(
-        (r.port, r.end_port)
-        for r in rules
-        if r.port is not None and r.end_port is not None and r.protocol == protocol
-    )
-
-
-def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Port ranges sorted, with overlapping and adjacent ones joined."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged

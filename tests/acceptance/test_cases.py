@@ -1,0 +1,70 @@
+"""Example pages and what ``portspec extract`` must make of them, one folder per case
+under ``tests/acceptance/cases/``: a page (``page.md`` or ``page.html``) and either
+``expected.json`` (the rules, written by reading the page; ``args`` are extra
+command-line arguments, ``--release v3.0`` when absent) or ``expected-error.json`` (the
+exit code, where the one-line error points, and a word it must say).
+
+A new case is a new folder; nothing here needs to change.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from konvoy_portspec.cli import run
+
+CASES = Path(__file__).resolve().parent / "cases"
+
+
+def _page(case: Path) -> Path:
+    (page,) = [p for p in case.iterdir() if p.stem == "page"]
+    return page
+
+
+def _cases(kind: str) -> list[Path]:
+    return sorted(c for c in CASES.iterdir() if (c / kind).is_file())
+
+
+@pytest.mark.parametrize("case", _cases("expected.json"), ids=lambda c: c.name)
+def test_page_gives_the_expected_spec(case, capsys):
+    expected = json.loads((case / "expected.json").read_text())
+    code = run(["extract", str(_page(case)), *expected.get("args", ["--release", "v3.0"])])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    got = json.loads(out.out)
+    assert got["release"] == expected["release"]
+    assert [
+        {
+            "id": role["id"],
+            "title": role["title"],
+            "ports": [
+                [r["port"], r["end_port"], r["protocol"], r["component"], r["notes"]]
+                for r in role["ports"]
+            ],
+        }
+        for role in got["roles"]
+    ] == expected["roles"]
+
+
+@pytest.mark.parametrize("case", _cases("expected-error.json"), ids=lambda c: c.name)
+def test_bad_page_is_one_located_error(case, capsys):
+    expected = json.loads((case / "expected-error.json").read_text())
+    page = _page(case)
+    code = run(["extract", str(page), "--release", "v3.0"])
+    out = capsys.readouterr()
+    assert code == expected["exit"]
+    assert out.out == ""
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1, out.err
+    assert lines[0].startswith(f"portspec: error: {page.parent}/{expected['error']}"), lines[0]
+    assert expected["says"] in lines[0]
+
+
+def test_every_case_folder_is_complete():
+    for case in CASES.iterdir():
+        assert _page(case)
+        kinds = [(case / k).is_file() for k in ("expected.json", "expected-error.json")]
+        assert kinds.count(True) == 1, f"{case.name}: one of expected.json, expected-error.json"
