@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from konvoy_portspec.errors import UnknownReleaseError
+
 
 def normalize(name: str) -> str:
     """Canonical spelling of a release name: a ``v`` prefix, no surrounding space."""
@@ -32,8 +34,6 @@ def resolve(name: str, known: list[str]) -> str:
     canonical = normalize(name)
     if canonical in known:
         return canonical
-    from konvoy_portspec.errors import UnknownReleaseError
-
     raise UnknownReleaseError(name, known)
 
 

@@ -20,6 +20,8 @@ from konvoy_portspec.analysis.diff import (
     SpecDiff,
     field_changes,
 )
+from konvoy_portspec.io.json_text import dumps
+from konvoy_portspec.io.spec_json import rule_event_dict
 from konvoy_portspec.model import Rule, Spec
 from konvoy_portspec.output.escape import line_comment, markdown_cell, terminal_text
 from konvoy_portspec.output.formatter import OutputFormat, pick, registry
@@ -161,8 +163,6 @@ def _side_dict(spec: Spec) -> dict[str, Any]:
 
 def change_to_dict(change: Change) -> dict[str, Any]:
     """One change as JSON data (see ``spec/diff.schema.json``)."""
-    from konvoy_portspec.io.spec_json import rule_event_dict
-
     return rule_event_dict(
         change.kind, change.role, change.rule, change.before, change.after, change.detail
     )
@@ -183,8 +183,6 @@ class JsonFormatter(Formatter):
     description = 'machine-readable: {"old", "new", "summary", "changes"} (spec/diff.schema.json)'
 
     def format(self, d: SpecDiff, *, color: bool = False) -> str:
-        from konvoy_portspec.io.json_text import dumps
-
         # document > sides, summary, changes: one change per line
         return dumps(diff_to_dict(d), depth=2) + "\n"
 

@@ -25,9 +25,9 @@ from konvoy_portspec.output.tables import render_html, render_markdown
 from konvoy_portspec.testing import (
     FAULT_KINDS,
     TRICKY_TEXT,
+    as_cell_text,
     faults,
     inject,
-    normalize,
     rules,
     specs,
 )
@@ -348,7 +348,7 @@ _DANGEROUS = st.sampled_from(
     _DANGEROUS, st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=10)
 )
 def test_markup_in_notes_comes_out_as_text(danger: str, tail: str) -> None:
-    notes = normalize(f"{danger} {tail}")
+    notes = as_cell_text(f"{danger} {tail}")
     assume(not _FOOTNOTE_MARK.search(notes))
     spec = _one_rule(Rule(10250, 10250, "tcp", "kubelet", notes))
     markdown = render_markdown(spec)

@@ -20,10 +20,10 @@ from konvoy_portspec.testing import (
     FAULT_KINDS,
     FAULTS,
     ROLE_TITLES,
+    as_cell_text,
     faults,
     inject,
     invalid_specs,
-    normalize,
     roles,
     rules,
     specs,
@@ -159,5 +159,5 @@ def test_inject_rejects_unknown_faults() -> None:
         invalid_specs("nope")
 
 
-def test_normalize() -> None:
-    assert normalize("  a\u00a0 b\n\tc ") == "a b c"
+def test_as_cell_text() -> None:
+    assert as_cell_text("  a\u00a0 b\n\tc ") == "a b c"
