@@ -41,11 +41,11 @@ def best(fn: Callable[[], object], rounds: int = 3) -> float:
     return min(times)
 
 
-def main() -> int:
-    if not TREE.is_dir():
-        print("no tree: run benchmarks/bench_scan.py first", file=sys.stderr)
-        return 2
-    root = str(TREE)
+def measure(tree: Path = TREE) -> dict[str, float | int]:
+    """Each part's CPU seconds (best of 3) and the floor they set on this machine's cores:
+    ``floor`` = (walk + read + prefilter + parse + one parser import per worker) / cores,
+    what a perfectly parallel first scan with these parsers would take."""
+    root = str(tree)
     rels = list_pages(root)
     raws: list[bytes] = []
 
@@ -90,16 +90,39 @@ def main() -> int:
         for _ in range(3)
     )
     cores = os.cpu_count() or 1
-    print(f"{len(rels)} pages, {len(candidates)} past the prefilter, {len(chunks)} HTML chunks")
-    print(f"walk {walk_s:.3f} s, read {read_s:.3f} s, prefilter {prefilter_s:.3f} s")
-    print(
-        f"parse {parse_s:.3f} s: markdown-it block tokens {markdown_s:.3f} s, "
-        f"beautifulsoup4 trees {bs4_s:.3f} s, the rest {parse_s - markdown_s - bs4_s:.3f} s"
-    )
-    print(f"parser import {import_s:.3f} s per worker")
     total = walk_s + read_s + prefilter_s + parse_s + cores * import_s
-    print(f"CPU {total:.3f} s; floor on {cores} cores {total / cores:.3f} s")
-    print(f"the two parsers alone on {cores} cores: {(markdown_s + bs4_s) / cores:.3f} s")
+    return {
+        "pages": len(rels),
+        "candidates": len(candidates),
+        "chunks": len(chunks),
+        "walk": walk_s,
+        "read": read_s,
+        "prefilter": prefilter_s,
+        "parse": parse_s,
+        "markdown": markdown_s,
+        "bs4": bs4_s,
+        "import": import_s,
+        "cores": cores,
+        "cpu": total,
+        "floor": total / cores,
+    }
+
+
+def main() -> int:
+    if not TREE.is_dir():
+        print("no tree: run benchmarks/bench_scan.py first", file=sys.stderr)
+        return 2
+    m = measure()
+    md, bs4, parse = m["markdown"], m["bs4"], m["parse"]
+    print(f"{m['pages']} pages, {m['candidates']} past the prefilter, {m['chunks']} HTML chunks")
+    print(f"walk {m['walk']:.3f} s, read {m['read']:.3f} s, prefilter {m['prefilter']:.3f} s")
+    print(
+        f"parse {parse:.3f} s: markdown-it block tokens {md:.3f} s, "
+        f"beautifulsoup4 trees {bs4:.3f} s, the rest {parse - md - bs4:.3f} s"
+    )
+    print(f"parser import {m['import']:.3f} s per worker")
+    print(f"CPU {m['cpu']:.3f} s; floor on {m['cores']} cores {m['floor']:.3f} s")
+    print(f"the two parsers alone on {m['cores']} cores: {(md + bs4) / m['cores']:.3f} s")
     return 0
 
 
