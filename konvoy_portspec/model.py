@@ -71,7 +71,16 @@ def _init(obj: object, **fields: object) -> None:
         object.__setattr__(obj, name, value)
 
 
-SCHEMA_VERSION = 1
+#: The spec file format this code writes. Version 2 added a rule's ``direction``;
+#: version 1 files (every rule inbound) are still read.
+SCHEMA_VERSION = 2
+SCHEMA_VERSIONS = (1, 2)
+
+#: Which way a rule's traffic goes, seen from the node of the role: ``inbound`` rules
+#: are ports the node listens on (what a firewall opens); ``outbound`` ones are
+#: connections it makes. Pages keep them in separate tables; so does the spec.
+INBOUND, OUTBOUND = "inbound", "outbound"
+DIRECTIONS = (INBOUND, OUTBOUND)
 
 #: The range of port numbers: 0 is no port a service can be reached on.
 MIN_PORT, MAX_PORT = 1, 65535
@@ -85,13 +94,22 @@ class Rule(Value):
     columns the model does not know (direction, source, ...) as sorted key/value pairs.
     """
 
-    __slots__ = ("port", "end_port", "protocol", "component", "notes", "extra")  # noqa: RUF023
+    __slots__ = (  # noqa: RUF023 - the constructor's order
+        "port",
+        "end_port",
+        "protocol",
+        "component",
+        "notes",
+        "extra",
+        "direction",
+    )
     port: int | None
     end_port: int | None
     protocol: str
     component: str
     notes: str
     extra: tuple[tuple[str, str], ...]
+    direction: str
 
     def __init__(
         self,
@@ -101,6 +119,7 @@ class Rule(Value):
         component: str = "",
         notes: str = "",
         extra: tuple[tuple[str, str], ...] = (),
+        direction: str = INBOUND,
     ) -> None:
         # Unrolled on purpose: loading a 100,000-rule spec builds 100,000 of these.
         _set(self, "port", port)
@@ -109,9 +128,11 @@ class Rule(Value):
         _set(self, "component", component)
         _set(self, "notes", notes)
         _set(self, "extra", extra)
+        _set(self, "direction", direction)
 
-    def _order(self) -> tuple[str, int, int, str, str, tuple[tuple[str, str], ...]]:
+    def _order(self) -> tuple[str, str, int, int, str, str, tuple[tuple[str, str], ...]]:
         return (
+            self.direction,
             self.protocol,
             self.port or 0,
             self.end_port or 0,
@@ -145,9 +166,15 @@ class Rule(Value):
         return self.port is not None
 
     @property
-    def key(self) -> tuple[str, int, int]:
-        """Identity of a rule within a role: what the diff matches on."""
-        return (self.protocol, self.port or 0, self.end_port or 0)
+    def key(self) -> tuple[str, int, int, str]:
+        """Identity of a rule within a role: what the diff matches on (an inbound and an
+        outbound rule on the same port are two rules, never one)."""
+        return (self.protocol, self.port or 0, self.end_port or 0, self.direction)
+
+    @property
+    def inbound(self) -> bool:
+        """A port the node listens on: what a firewall export opens."""
+        return self.direction == INBOUND
 
     @property
     def port_text(self) -> str:
@@ -171,6 +198,8 @@ class Rule(Value):
 
     def overlaps(self, other: Rule) -> bool:
         if self.port is None or other.port is None or self.protocol != other.protocol:
+            return False
+        if self.direction != other.direction:
             return False
         assert self.end_port is not None and other.end_port is not None
         return self.port <= other.end_port and other.port <= self.end_port

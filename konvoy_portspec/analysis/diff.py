@@ -25,8 +25,8 @@ MOVED = "moved"
 KINDS = (ADDED, REMOVED, CHANGED, MOVED)
 _KIND_ORDER = {kind: n for n, kind in enumerate(KINDS)}
 
-_Key = tuple[str, int, int]
-_Group = tuple[str, str]  # (protocol, component): who may have moved or resized
+_Key = tuple[str, int, int, str]
+_Group = tuple[str, str, str]  # (protocol, component, direction): who may have moved
 
 
 class DiffApplyError(PortSpecError):
@@ -88,9 +88,9 @@ class Change(Value):
     def notes(self) -> str:
         return self.rule.notes
 
-    def sort_key(self) -> tuple[str, int, int, int, str]:
-        protocol, port, end_port = self.rule.key
-        return (protocol, port, end_port, _KIND_ORDER[self.kind], self.rule.component)
+    def sort_key(self) -> tuple[str, int, int, str, int, str]:
+        protocol, port, end_port, direction = self.rule.key
+        return (protocol, port, end_port, direction, _KIND_ORDER[self.kind], self.rule.component)
 
     def __str__(self) -> str:
         if self.kind == MOVED and self.before is not None and self.after is not None:
@@ -220,11 +220,19 @@ def _detail(kind: str, before: Rule, after: Rule) -> str:
 # Rules are compared through plain tuples of their fields: tuple hashing and equality
 # run in C, several times faster than a model object's ``__hash__``/``__eq__``, which is
 # what keeps a 2 x 100,000-rule diff well under a second.
-_Ident = tuple[str, "int | None", "int | None", str, str, tuple[tuple[str, str], ...]]
+_Ident = tuple[str, "int | None", "int | None", str, str, tuple[tuple[str, str], ...], str]
 
 
 def _ident(rule: Rule) -> _Ident:
-    return (rule.protocol, rule.port, rule.end_port, rule.component, rule.notes, rule.extra)
+    return (
+        rule.protocol,
+        rule.port,
+        rule.end_port,
+        rule.component,
+        rule.notes,
+        rule.extra,
+        rule.direction,
+    )
 
 
 def _span(rule: Rule) -> tuple[int, int]:
@@ -234,9 +242,14 @@ def _span(rule: Rule) -> tuple[int, int]:
 def _by_key(rules: Iterable[Rule]) -> dict[_Key, list[tuple[_Ident, Rule]]]:
     out: dict[_Key, list[tuple[_Ident, Rule]]] = {}
     for rule in rules:  # _ident inlined, with the key: the hot loop
-        protocol, port, end_port = rule.protocol, rule.port, rule.end_port
-        ident = (protocol, port, end_port, rule.component, rule.notes, rule.extra)
-        key = (protocol, port or 0, end_port or 0)
+        protocol, port, end_port, direction = (
+            rule.protocol,
+            rule.port,
+            rule.end_port,
+            rule.direction,
+        )
+        ident = (protocol, port, end_port, rule.component, rule.notes, rule.extra, direction)
+        key = (protocol, port or 0, end_port or 0, direction)
         found = out.get(key)
         if found is None:
             out[key] = [(ident, rule)]
@@ -323,12 +336,12 @@ def _diff_role(role_id: str, old: Role | None, new: Role | None) -> list[Change]
     came_by: dict[_Group, list[Rule]] = {}
     for rule in gone:
         if rule.has_port and rule.component:
-            gone_by.setdefault((rule.protocol, rule.component), []).append(rule)
+            gone_by.setdefault((rule.protocol, rule.component, rule.direction), []).append(rule)
         else:
             changes.append(Change(REMOVED, role_id, rule, None))
     for rule in came:
         if rule.has_port and rule.component:
-            came_by.setdefault((rule.protocol, rule.component), []).append(rule)
+            came_by.setdefault((rule.protocol, rule.component, rule.direction), []).append(rule)
         else:
             changes.append(Change(ADDED, role_id, None, rule))
     for group, removed in gone_by.items():

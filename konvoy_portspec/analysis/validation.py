@@ -220,7 +220,7 @@ def _role_policy(role: Role, policy: Policy) -> Iterator[tuple[str, Rule, str]]:
 
 
 def _compare_roles(
-    groups: Sequence[tuple[str, dict[tuple[str, int, int], Rule]]],
+    groups: Sequence[tuple[str, dict[tuple[str, int, int, str], Rule]]],
     what: str,
     invariant: str,
 ) -> Iterator[tuple[str, str, Rule, str]]:
@@ -252,7 +252,7 @@ def _compare_roles(
 
 
 def _component_ports(spec: Spec, policy: Policy) -> Iterator[tuple[str, str, Rule, str]]:
-    per_component: dict[str, dict[str, dict[tuple[str, int, int], Rule]]] = {}
+    per_component: dict[str, dict[str, dict[tuple[str, int, int, str], Rule]]] = {}
     names: dict[str, str] = {}
     in_cluster_range: dict[str, bool] = {}
     for role_id, rule in spec.rules():

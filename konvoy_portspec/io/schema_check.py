@@ -14,7 +14,7 @@ import json
 import re
 
 from konvoy_portspec.io import package_data
-from konvoy_portspec.model import MAX_PORT, MIN_PORT, SCHEMA_VERSION
+from konvoy_portspec.model import DIRECTIONS, MAX_PORT, MIN_PORT, SCHEMA_VERSIONS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` stays off the CLI's start path
@@ -30,6 +30,7 @@ _PROTOCOL = re.compile(r"[a-z0-9][a-z0-9-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _TOP_KEYS = frozenset({"schema_version", "product", "release", "source", "roles"})
 _RULE_KEYS = frozenset({"port", "end_port", "protocol", "component", "notes"})
+_OPTIONAL_RULE_KEYS = frozenset({"extra", "direction"})
 
 
 class SchemaProblem:
@@ -92,7 +93,7 @@ def conforms(data: Any) -> bool:
         return False
     if not {"schema_version", "product", "release", "roles"} <= data.keys():
         return False
-    if type(data["schema_version"]) is not int or data["schema_version"] != SCHEMA_VERSION:
+    if type(data["schema_version"]) is not int or data["schema_version"] not in SCHEMA_VERSIONS:
         return False
     for key in ("product", "release"):
         if type(data[key]) is not str or not _NAME.fullmatch(data[key]):
@@ -122,7 +123,9 @@ def conforms(data: Any) -> bool:
             if type(rule) is not dict:
                 return False
             keys = rule.keys()
-            if keys != _RULE_KEYS and keys - {"extra"} != _RULE_KEYS:
+            if keys != _RULE_KEYS and keys - _OPTIONAL_RULE_KEYS != _RULE_KEYS:
+                return False
+            if "direction" in rule and rule["direction"] not in DIRECTIONS:
                 return False
             port, end = rule["port"], rule["end_port"]
             if port is None:

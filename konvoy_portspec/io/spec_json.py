@@ -17,6 +17,7 @@ from konvoy_portspec.io.files import MAX_SPEC_SIZE, parse_json, read_bytes
 from konvoy_portspec.io.files import write_atomic as write_atomic  # re-exported (old API)
 from konvoy_portspec.io.schema_check import SchemaProblem, conforms, schema_problems
 from konvoy_portspec.model import (
+    INBOUND,
     SCHEMA_VERSION,
     Role,
     RoleMap,
@@ -40,6 +41,8 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
     }
     if rule.extra:
         out["extra"] = dict(rule.extra)
+    if rule.direction != INBOUND:  # inbound is the default: version-1 files stay as written
+        out["direction"] = rule.direction
     return out
 
 
@@ -59,6 +62,8 @@ def rule_event_dict(
         "component": rule.component,
         "notes": rule.notes,
     }
+    if rule.direction != INBOUND:
+        out["direction"] = rule.direction
     if detail:
         out["detail"] = detail
     if before is not None and after is not None:
@@ -108,6 +113,7 @@ def rule_from_dict(data: Mapping[str, Any]) -> Rule:
         data.get("component", ""),
         data.get("notes", ""),
         tuple(sorted((str(k), str(v)) for k, v in extra.items())) if extra else (),
+        data.get("direction", INBOUND),
     )
 
 
@@ -117,7 +123,8 @@ def from_dict(data: Mapping[str, Any]) -> Spec:
     return Spec(
         release=data["release"],
         product=data.get("product", "konvoy"),
-        schema_version=_int(data.get("schema_version", SCHEMA_VERSION)),
+        # Version 1 files load as version 2: every rule in them is inbound.
+        schema_version=SCHEMA_VERSION,
         source=Source(source["file"], source["sha256"]) if source else None,
         roles=RoleMap(
             Role(

@@ -223,7 +223,7 @@ def _json_fault(kind: str) -> Callable[[st.DrawFn, Spec], dict[str, Any]]:
         elif edit == "role.extra-key":
             role["colour"] = "red"
         elif edit == "rule.extra-key":
-            rule["direction"] = "inbound"
+            rule["colour"] = "red"  # "direction" became a field in version 2
         elif edit == "top.no-release":
             del data["release"]
         elif edit == "top.no-roles":
@@ -240,8 +240,8 @@ def _json_fault(kind: str) -> Callable[[st.DrawFn, Spec], dict[str, Any]]:
             rule["port"] = str(rule["port"])
         elif edit == "rule.notes-null":
             rule["notes"] = None
-        elif edit == "top.version-2":
-            data["schema_version"] = 2
+        elif edit == "top.version-99":
+            data["schema_version"] = 99  # no such format version
         elif edit == "role.id-with-spaces":
             role["id"] = "Worker Nodes"
         elif edit == "role.same-id":
@@ -262,7 +262,7 @@ _JSON_EDITS: dict[str, tuple[str, ...]] = {
         "rule.port-string",
         "rule.notes-null",
     ),
-    "json-bad-value": ("top.version-2", "role.id-with-spaces", "role.same-id", "rule.port-70000"),
+    "json-bad-value": ("top.version-99", "role.id-with-spaces", "role.same-id", "rule.port-70000"),
 }
 
 _INJECTORS: dict[str, Callable[[st.DrawFn, Spec], Any]] = {
