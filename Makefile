@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup provision demo test test-thorough lint typecheck unit spec spec-check docs bench clean
+.PHONY: setup provision demo test test-thorough lint typecheck unit spec spec-check docs man bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ setup: $(STAMP)
 ## System tools that some tests check outputs with (nft, iptables in a namespace,
 ## xmllint, firewalld's reader, chromium for the docs). Needs root and apt-get; without
 ## them those tests skip and say why. Tests themselves never install anything.
-PROVISION_PACKAGES := nftables iptables libxml2-utils python3-firewall chromium
+PROVISION_PACKAGES := nftables iptables libxml2-utils python3-firewall chromium zsh fish
 provision:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  export DEBIAN_FRONTEND=noninteractive; \
@@ -59,6 +59,11 @@ spec-check: setup
 
 docs: setup
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+## The man page, generated from the same argparse parser as --help.
+man: setup
+	mkdir -p docs/_build/man
+	$(BIN)/python -m konvoy_portspec.cli.manpage -o docs/_build/man/portspec.1
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

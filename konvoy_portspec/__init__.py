@@ -112,9 +112,17 @@ def validate(spec: Spec, policy: Policy | None = None) -> list[Violation]:
     return _validate(spec, policy)
 
 
-def export(spec: Spec, fmt: str, role: str | Iterable[str] | None = None) -> str:
-    """``spec`` as firewall rules or policy: iptables, nftables, firewalld,
-    networkpolicy, calico, csv or json (see :mod:`konvoy_portspec.output.exporters`)."""
+def export(
+    spec: Spec,
+    fmt: str,
+    role: str | Iterable[str] | None = None,
+    *,
+    kubernetes_version: str | None = None,
+) -> str:
+    """``spec`` as firewall rules or policy: iptables (a script), iptables-restore,
+    ip6tables-restore, nftables, firewalld, networkpolicy, calico, csv or json (see
+    :mod:`konvoy_portspec.output.exporters`). The spec is checked first: text that is
+    not one line, a reversed range or a bad role id is a ``SpecFormatError``."""
     from konvoy_portspec.output.exporters import export as _export
 
-    return _export(spec, fmt, role)
+    return _export(spec, fmt, role, kubernetes_version=kubernetes_version)

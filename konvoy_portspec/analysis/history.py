@@ -6,7 +6,7 @@ for each rule of the first release, so it agrees with ``portspec diff`` by const
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -114,5 +114,19 @@ def filter_entries(
     port: int | None = None,
     component: str | None = None,
     role: str | None = None,
+    releases: Collection[str] | None = None,
 ) -> list[LogEntry]:
-    return [e for e in entries if e.matches(port=port, component=component, role=role)]
+    """The entries that match (see :meth:`LogEntry.matches`) and, with ``releases``,
+    happened in one of those releases."""
+    return [
+        e
+        for e in entries
+        if e.matches(port=port, component=component, role=role)
+        and (releases is None or e.release in releases)
+    ]
+
+
+def releases_after(series: Sequence[str], release: str) -> list[str]:
+    """The releases of ``series`` (oldest first) newer than ``release``: where the
+    changes ``since`` it happened (``log --since v2.0``: v2.1, v2.2, ...)."""
+    return list(series[series.index(release) + 1 :])

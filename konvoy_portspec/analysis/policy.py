@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from konvoy_portspec.errors import PortSpecError
-from konvoy_portspec.io.files import parse_json
+from konvoy_portspec.io.files import parse_json, read_bytes
 from konvoy_portspec.io.package_data import spec_dir
 from konvoy_portspec.io.schema_check import schema_problems
 from konvoy_portspec.model import Rule
@@ -202,12 +202,7 @@ def load_policy(path: str | os.PathLike[str] | None = None, *, check: bool = Tru
     """A policy file, or the bundled ``spec/policy.json`` when ``path`` is None."""
     if path is None:
         return default_policy()
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise PolicyError(f"cannot read policy: {exc.strerror}", path=name) from None
+    name, raw = read_bytes(path, PolicyError, "policy file")  # regular files only; '-' = stdin
     data = parse_json(raw, PolicyError, name, "policy")
     return policy_from_dict(data, path=name, check=check)
 

@@ -3,6 +3,12 @@
 Each subcommand lives in its own module with ``add_parser(subparsers)`` and
 ``run(args) -> int``. Only argparse is imported up front; each command imports what it
 needs when it runs, so ``portspec diff v1.8 v2.1`` never loads a markdown or HTML parser.
+
+Beyond argparse: ``portspec`` alone prints the overview help (exit 0), every command's
+help ends with examples (:mod:`konvoy_portspec.cli.examples`), a mistyped command,
+option, choice, release or role gets a "did you mean" (:mod:`konvoy_portspec.cli.suggest`),
+and a shell's completion request (``_ARGCOMPLETE`` set by the script that
+``portspec completion SHELL`` prints) is answered before anything else runs.
 """
 
 from __future__ import annotations
@@ -13,7 +19,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from konvoy_portspec.errors import EXIT_INPUT, EXIT_OUTPUT, EXIT_PIPE, EXIT_USAGE, PortSpecError
+from konvoy_portspec.errors import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_PIPE,
+    EXIT_USAGE,
+    PortSpecError,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "check-rules": "check_rules",
     "preflight": "preflight",
     "scan": "scan",
+    "completion": "completion",
 }
 
 EXIT_CODES = """\
@@ -43,6 +57,9 @@ exit codes:
   3  input error: unreadable or unparseable file, no port table, unknown release or role
   4  output error: the output file could not be written (nothing partial is left)
   141  the output pipe was closed early (as a process ended by SIGPIPE)
+
+`portspec` alone prints this help (exit 0); `portspec COMMAND --help` shows a command's
+options and examples.
 """
 
 
@@ -59,7 +76,8 @@ def _terminal_width() -> int:
 
 
 class _Formatter(argparse.HelpFormatter):
-    """argparse's formatter without its ``import shutil`` (only for the terminal width).
+    """argparse's formatter without its ``import shutil`` (only for the terminal width),
+    that keeps indented blocks (examples, the exit-code table) as written.
 
     argparse builds a formatter for every ``add_argument`` call, so the stock one costs
     every run, not just ``--help``, a few milliseconds of start-up.
@@ -74,17 +92,120 @@ class _Formatter(argparse.HelpFormatter):
     ) -> None:
         super().__init__(prog, indent_increment, max_help_position, width or _terminal_width() - 2)
 
-
-class _TopFormatter(_Formatter, argparse.RawDescriptionHelpFormatter):
-    """The top-level help keeps the exit-code table in its epilog as written."""
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        """Paragraphs (split at blank lines) are wrapped, unless a line after the first
+        is indented: ``examples:`` and ``exit codes:`` blocks keep their lines."""
+        out = []
+        for paragraph in text.split("\n\n"):
+            lines = paragraph.splitlines()
+            if any(line[:1] == " " for line in lines[1:]):
+                out.append("\n".join(indent + line for line in lines))
+            else:
+                out.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(out)
 
 
 class _Parser(argparse.ArgumentParser):
-    """Subcommand parser that uses :class:`_Formatter` unless told otherwise."""
+    """A parser that uses :class:`_Formatter`, ends a command's help with its examples,
+    and suggests the nearest valid name for a mistyped command, choice or option.
+
+    The examples table and the suggestions (:mod:`konvoy_portspec.cli.examples`,
+    :mod:`konvoy_portspec.cli.suggest`) are imported only when help or an error is
+    printed: a correct command line does not load them.
+    """
+
+    _own_epilog: str | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
+
+    @property
+    def epilog(self) -> str | None:
+        """The epilog the command gave, then its examples from the table (unless it
+        added its own with :func:`konvoy_portspec.cli._common.add_examples`)."""
+        from konvoy_portspec.cli.examples import EXAMPLES, HEADING, examples_epilog
+
+        own = self._own_epilog
+        command = self.prog.rpartition(" ")[2]
+        if " " in self.prog and command in EXAMPLES and HEADING not in (own or ""):
+            return examples_epilog(EXAMPLES[command], own)
+        return own
+
+    @epilog.setter
+    def epilog(self, value: str | None) -> None:
+        self._own_epilog = value
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        from konvoy_portspec.cli.suggest import did_you_mean
+
+        names = [str(c) for c in choices]
+        hint = did_you_mean(str(value), names)
+        raise argparse.ArgumentError(
+            action, f"invalid choice: {value!r}{hint} (choose from {', '.join(names)})"
+        )
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """As argparse's, but unrecognized arguments are reported by the command's own
+        parser (with its usage) and with the nearest option."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            from konvoy_portspec.cli.suggest import unknown_options
+
+            target = _command_parser(self, getattr(parsed, "command", None)) or self
+            options = [o for a in target._actions for o in a.option_strings]
+            target.error(unknown_options(extras, options))
+        return parsed
+
+
+def _command_parser(
+    parser: argparse.ArgumentParser, command: str | None
+) -> argparse.ArgumentParser | None:
+    """The subparser of ``command`` (None if there is none)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            sub: argparse.ArgumentParser = action.choices[command]
+            return sub
+    return None
+
+
+class _Version(argparse.Action):
+    """``-V``/``--version``: the version and the range of bundled releases. The release
+    list is read only when asked for, so it costs no other run anything."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "print the version and the bundled releases, then exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(version_text())
+        parser.exit()
+
+
+def version_text() -> str:
+    """``portspec 0.1.0 (bundled releases v1.5-v2.3)``."""
+    from konvoy_portspec.io.bundled import releases
+    from konvoy_portspec.version import __version__
+
+    names = releases()
+    if not names:
+        bundled = "no bundled releases"
+    elif len(names) == 1:
+        bundled = f"bundled release {names[0]}"
+    else:
+        bundled = f"bundled releases {names[0]}-{names[-1]}"
+    return f"portspec {__version__} ({bundled})"
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -93,15 +214,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     Building all subparsers costs every run several milliseconds (argparse looks up
     translations for each argument), so a run that names its command builds one.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="portspec",
         description="Konvoy port documentation as a versioned spec: extract, diff, render, check.",
         epilog=EXIT_CODES,
-        formatter_class=_TopFormatter,
     )
-    from konvoy_portspec.version import __version__
-
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-V", "--version", action=_Version)
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
@@ -115,7 +233,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run one ``portspec`` command line and return its exit code (never raises for
     user errors: they are printed as ``portspec: error: file:line: message``)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    command = args_list[0] if args_list and args_list[0] in COMMANDS else None
+    if not args_list:  # as `portspec --help`: asking for nothing is not a mistake
+        build_parser().print_help()
+        return EXIT_OK
+    if args_list in (["-V"], ["--version"]):  # without building the parser
+        print(version_text())
+        return EXIT_OK
+    command = args_list[0] if args_list[0] in COMMANDS else None
     parser = build_parser(command)
     try:
         args = parser.parse_args(args_list)
@@ -124,7 +248,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except PortSpecError as exc:
-        print(f"portspec: error: {exc}", file=sys.stderr)
+        from konvoy_portspec.cli.suggest import describe
+
+        print(f"portspec: error: {describe(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -161,6 +287,10 @@ def _silence_stdout() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions: see `completion`
+        from konvoy_portspec.cli.completion import autocomplete
+
+        sys.exit(autocomplete(build_parser()))
     code = run()
     try:
         sys.stdout.flush()

@@ -1,13 +1,51 @@
-"""Helpers shared by the subcommands: loading a side, writing output, colour."""
+"""Helpers shared by the subcommands: loading a side, writing output, colour, examples
+in the help, "did you mean" for values a command checks itself."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Iterable, Sequence
 
 from konvoy_portspec.model import Spec
 from konvoy_portspec.release_names import looks_like_release
+
+#: The argument that names standard input, for every reader.
+STDIN = "-"
+
+
+def add_examples(parser: argparse.ArgumentParser, examples: Sequence[tuple[str, str]]) -> None:
+    """End ``parser``'s help with ``examples:`` ((what it does, command line), ...),
+    after its epilog. A command that calls this keeps its own examples instead of those
+    in :data:`konvoy_portspec.cli.examples.EXAMPLES`."""
+    # Imported here, like the suggestions below: they stay off the start path of
+    # commands that never show help or an error.
+    from konvoy_portspec.cli.examples import examples_epilog
+
+    # The epilog the command gave: the CLI's parsers show ``parser.epilog`` with the
+    # table's examples appended, which these replace.
+    own = vars(parser).get("_own_epilog", parser.epilog)
+    parser.epilog = examples_epilog(examples, own)
+
+
+def unknown_choice(what: str, value: str, choices: Sequence[str]) -> argparse.ArgumentTypeError:
+    """The error for an ``type=`` function to raise for a value outside ``choices``:
+    ``unknown change kind 'add'; did you mean 'added'? (choose from added, ...)``."""
+    from konvoy_portspec.cli.suggest import did_you_mean
+
+    return argparse.ArgumentTypeError(
+        f"unknown {what} {value!r}{did_you_mean(value, choices)} (choose from {', '.join(choices)})"
+    )
+
+
+def stdin_once(names: Iterable[str | None]) -> None:
+    """A usage error when more than one argument reads standard input (``-``): the
+    second would find it empty."""
+    if sum(1 for name in names if name == STDIN) > 1:
+        from konvoy_portspec.errors import UsageError
+
+        raise UsageError("only one argument can be - (standard input)")
 
 
 def add_output(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from konvoy_portspec.cli._common import add_output, emit, load_spec, names_release, use_color
+from konvoy_portspec.cli._common import (
+    add_output,
+    emit,
+    load_spec,
+    names_release,
+    stdin_once,
+    use_color,
+)
 from konvoy_portspec.output.diff_formats import FORMATTERS
 
 #: The diff views a drift report can be shown in (the firewall view is no report).
@@ -21,11 +28,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "when they agree, 1 with the differences when the page drifted, 2 when no release "
         "can be found (use --against), 3 on unreadable input.",
     )
-    p.add_argument("doc", help="ports page (markdown or HTML), or REV:path in git")
+    p.add_argument("doc", help="ports page (markdown or HTML), REV:path in git, or - (stdin)")
     p.add_argument(
         "--against",
         metavar="RELEASE",
-        help="bundled release, spec .json or page to compare with",
+        help="bundled release, spec .json, page or - (stdin) to compare with",
     )
     p.add_argument("--format", "-f", choices=CHECK_FORMATS, default="text")
     add_output(p)
@@ -53,6 +60,7 @@ def release_for(spec_release: str | None, path: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
+    stdin_once((args.doc, args.against))
     if names_release(args.doc):
         raise UsageError(f"{args.doc!r} is a release name; check takes a page (DOC)")
     page = load_spec(args.doc, label="page")

@@ -9,7 +9,14 @@ import argparse
 # diff run needs them, so they are imported up front and the parser's choices (formats,
 # change kinds) are read from them, not copied.
 from konvoy_portspec.analysis.diff import KINDS, diff, require_roles, role_ids
-from konvoy_portspec.cli._common import add_output, emit, load_spec, use_color
+from konvoy_portspec.cli._common import (
+    add_output,
+    emit,
+    load_spec,
+    stdin_once,
+    unknown_choice,
+    use_color,
+)
 from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK
 from konvoy_portspec.model import Spec
 from konvoy_portspec.output.diff_formats import FORMATTERS, format_diff
@@ -18,16 +25,17 @@ from konvoy_portspec.output.formatter import describe
 #: The ``--format`` choices, in the formatter table's order (the first is the default).
 FORMATS = tuple(FORMATTERS)
 
-SIDE_HELP = "bundled release (v2.1, 2.1, latest), spec .json, docs page, or REV:path"
+SIDE_HELP = "bundled release (v2.1, 2.1, latest), spec .json, docs page, REV:path, or - (stdin)"
 
 
 def parse_kinds(text: str) -> tuple[str, ...]:
     """``added,moved`` -> ``("added", "moved")``; an unknown kind is a usage error."""
     kinds = tuple(k.strip().lower() for k in text.split(",") if k.strip())
     bad = [k for k in kinds if k not in KINDS]
-    if bad or not kinds:
-        what = f"unknown change kind {bad[0]!r}" if bad else "no change kind given"
-        raise argparse.ArgumentTypeError(f"{what}; kinds: {', '.join(KINDS)}")
+    if bad:
+        raise unknown_choice("change kind", bad[0], KINDS)
+    if not kinds:
+        raise argparse.ArgumentTypeError(f"no change kind given (choose from {', '.join(KINDS)})")
     return kinds
 
 
@@ -73,6 +81,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    stdin_once((args.old, args.new))
     old = load_spec(args.old, label="old side")
     new = load_spec(args.new, label="new side")
     if args.role:

@@ -17,7 +17,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "free; ssh rows (port 22, Ansible) are expected to be in use, by sshd only. Exit 1 "
         "if a port is busy.",
     )
-    p.add_argument("release", help="bundled release (v2.1, 2.1, latest), spec .json, or page")
+    p.add_argument(
+        "release",
+        help="bundled release (v2.1, 2.1, latest), spec .json, page, or - (stdin)",
+    )
     p.add_argument(
         "--role", action="append", metavar="ROLE", help="only this role's ports; repeatable"
     )

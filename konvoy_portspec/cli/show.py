@@ -15,7 +15,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Print a bundled release, a spec file or a docs page. `table` is a "
         "readable terminal table; `json` is the canonical spec.",
     )
-    p.add_argument("release", help="bundled release (v2.1, 2.1, latest), spec .json, or page")
+    p.add_argument(
+        "release",
+        help="bundled release (v2.1, 2.1, latest), spec .json, page, or - (stdin)",
+    )
     p.add_argument(
         "--role",
         action="append",

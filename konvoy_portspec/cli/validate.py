@@ -13,7 +13,8 @@ import argparse
 import os
 import sys
 
-from konvoy_portspec.cli._common import add_output, emit, names_release
+from konvoy_portspec.cli._common import add_output, emit, names_release, stdin_once
+from konvoy_portspec.cli.suggest import describe
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` stays off the CLI's start path (every --help builds this)
@@ -37,12 +38,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "inputs",
         nargs="*",
         metavar="RELEASE|FILE",
-        help="bundled release (v2.1, latest), spec .json file, or docs page",
+        help="bundled release (v2.1, latest), spec .json file, docs page, or - (stdin)",
     )
     p.add_argument(
         "--policy",
         metavar="FILE",
-        help="role policy JSON (default: the bundled spec/policy.json)",
+        help="role policy JSON, - for stdin (default: the bundled spec/policy.json)",
     )
     p.add_argument(
         "--format",
@@ -58,10 +59,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def _read_json(path: str) -> object:
     from konvoy_portspec.errors import SpecFormatError
-    from konvoy_portspec.io.files import parse_json, read_bytes
+    from konvoy_portspec.io.files import MAX_SPEC_SIZE, parse_json, read_bytes
 
-    name, raw = read_bytes(path, SpecFormatError, "spec file")
+    name, raw = read_bytes(path, SpecFormatError, "spec file", limit=MAX_SPEC_SIZE)
     return parse_json(raw, SpecFormatError, name)
+
+
+def _load_policy(path: str | None) -> Policy:
+    """The policy ``--policy`` names (``-`` reads it from standard input)."""
+    from konvoy_portspec.analysis.policy import load_policy
+
+    return load_policy(path)
 
 
 def _check_one(arg: str, policy: Policy) -> Checked:
@@ -83,11 +91,11 @@ def _check_one(arg: str, policy: Policy) -> Checked:
 
 
 def run(args: argparse.Namespace) -> int:
-    from konvoy_portspec.analysis.policy import load_policy
     from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, PortSpecError
     from konvoy_portspec.output.validation_report import format_json, format_text
 
-    policy = load_policy(args.policy)
+    stdin_once([args.policy, *args.inputs])
+    policy = _load_policy(args.policy)
     if args.inputs:
         inputs = list(args.inputs)
     else:
@@ -100,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             results.append(_check_one(arg, policy))
         except PortSpecError as exc:
-            print(f"portspec: error: {exc}", file=sys.stderr)
+            print(f"portspec: error: {describe(exc)}", file=sys.stderr)
             unreadable.append((arg, exc))
     formatter = format_json if args.format == "json" else format_text
     emit(formatter(results, unreadable), args.output)

@@ -77,18 +77,42 @@ def _text_ok(value: object) -> bool:
     return type(value) is str and CONTROL.search(value) is None
 
 
+def _is_str(value: object) -> bool:
+    return type(value) is str
+
+
+def _is_str(value: object) -> bool:
+    return type(value) is str
+
+
 def _port_ok(value: object) -> bool:
     return type(value) is int and MIN_PORT <= value <= MAX_PORT
 
 
-def conforms(data: Any) -> bool:
+def _may_hold_control(raw: bytes) -> bool:
+    """Whether JSON text can hold a string with a forbidden character. Raw control
+    characters are not valid inside JSON strings, so one can only come from an escape
+    (``\\u001b``, ``\\n``, ...: a backslash) or a raw C1 character (UTF-8 ``\\xc2``
+    ``\\x80``-``\\x9f``). Two byte searches at memchr speed, instead of a regex per
+    string: a third of the check's time on a large spec."""
+    return b"\\" in raw or b"\xc2" in raw or b"\xed" in raw  # \xed: a surrogate (surrogatepass)
+
+
+def conforms(data: Any, *, text: str | bytes | None = None) -> bool:
     """True only for data the JSON Schema accepts: a fast path in front of jsonschema.
 
     Validating a 100,000-rule spec with jsonschema takes tens of seconds; this check
     takes a fraction of a second. It may reject something the schema would accept (then
     jsonschema decides, and names the problem), but it never accepts what the schema
-    rejects: a test holds the two against each other.
+    rejects: a test holds the two against each other. With the JSON ``text`` the data was
+    parsed from, strings are checked for control characters only if the text could hold
+    one (see ``_may_hold_control``): a third of the check's time on a large spec.
     """
+    if text is not None:
+        raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+        text_ok = _text_ok if _may_hold_control(raw) else _is_str
+    else:
+        text_ok = _text_ok
     if type(data) is not dict or not data.keys() <= _TOP_KEYS:
         return False
     if not {"schema_version", "product", "release", "roles"} <= data.keys():
@@ -102,7 +126,7 @@ def conforms(data: Any) -> bool:
     if "source" in data and not (
         type(source) is dict
         and source.keys() == {"file", "sha256"}
-        and _text_ok(source["file"])
+        and text_ok(source["file"])
         and source["file"]
         and type(source["sha256"]) is str
         and _SHA256.fullmatch(source["sha256"])
@@ -117,7 +141,7 @@ def conforms(data: Any) -> bool:
             return False
         if type(role["id"]) is not str or not _ROLE_ID.fullmatch(role["id"]):
             return False
-        if not _text_ok(role["title"]) or type(role["ports"]) is not list:
+        if not text_ok(role["title"]) or type(role["ports"]) is not list:
             return False
         for rule in role["ports"]:
             if type(rule) is not dict:
@@ -140,11 +164,11 @@ def conforms(data: Any) -> bool:
                 if not _PROTOCOL.fullmatch(protocol):
                     return False
                 protocols_ok.add(protocol)
-            if not (_text_ok(rule["component"]) and _text_ok(rule["notes"])):
+            if not (text_ok(rule["component"]) and text_ok(rule["notes"])):
                 return False
             extra = rule.get("extra")
             if "extra" in rule and not (
-                type(extra) is dict and all(_text_ok(v) for v in extra.values())
+                type(extra) is dict and all(text_ok(v) for v in extra.values())
             ):
                 return False
     return True

@@ -162,7 +162,7 @@ def require_conforming(
 ) -> None:
     """Raise :class:`SpecFormatError` at the first schema problem of ``data`` (file and
     line when ``text`` is the file's), naming how many more there are."""
-    if conforms(data):
+    if conforms(data, text=text):
         return
     problems = schema_problems(data, text=text)
     if problems:

@@ -218,7 +218,7 @@ class FirewallFormatter(Formatter):
 
     def format(self, d: SpecDiff, *, color: bool = False) -> str:
         # Here, not at the top: the exporters (and csv) stay off the other views' start.
-        from konvoy_portspec.output.exporters.iptables import iptables_command
+        from konvoy_portspec.output.exporters.iptables import iptables_commands
 
         out = [line_comment(f"# {_title(d)}: firewall changes (iptables)")]
         work = [(role_id, *firewall_work(ch)) for role_id, ch in d.by_role().items()]
@@ -227,16 +227,18 @@ class FirewallFormatter(Formatter):
             out.append("# no firewall changes")
             return "\n".join(out) + "\n"
         out.append("# Open the new ports first (a missing open port breaks a locked-down")
-        out.append("# cluster), then close the ports the new release no longer uses.")
+        out.append("# cluster), then close the ports the new release no longer uses. The")
+        out.append("# rules go in each role's chain (KONVOY-<ROLE>) that `portspec export")
+        out.append("# --format iptables` installs, for IPv4 and IPv6.")
         for role_id, opens, closes in work:
             out.append("")
             out.append(line_comment(f"# {d.role_title(role_id)} ({role_id})"))
             if opens:
                 out.append(f"# open ({len(opens)})")
-                out += [iptables_command(role_id, rule, "-A") for rule in opens]
+                out += [c for rule in opens for c in iptables_commands(role_id, rule, "-A")]
             if closes:
                 out.append(f"# close ({len(closes)})")
-                out += [iptables_command(role_id, rule, "-D") for rule in closes]
+                out += [c for rule in closes for c in iptables_commands(role_id, rule, "-D")]
         return "\n".join(out) + "\n"
 
 

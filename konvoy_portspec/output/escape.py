@@ -118,6 +118,15 @@ def iptables_comment(text: str) -> str:
     return shell_word(fit_bytes(one_line(text), IPTABLES_MAX_COMMENT))
 
 
+def restore_word(text: str) -> str:
+    """One argument of an ``iptables-restore`` line, as ``iptables-save`` quotes it: in
+    double quotes, with ``\\`` and ``"`` escaped by a backslash (the restore parser
+    knows no single quotes and expands nothing). One line, at most the 255 bytes
+    iptables accepts in a comment."""
+    text = fit_bytes(one_line(text), IPTABLES_MAX_COMMENT)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def nft_string(text: str) -> str:
     """An nft quoted string, quotes included. nft's strings have no escapes, so double
     quotes become single ones and backslashes slashes; comments hold 127 bytes."""

@@ -4,8 +4,10 @@ report (``spec/validate.schema.json``).
 The JSON report is an object, like ``diff``'s and ``scan``'s, rather than a bare list of
 violations: a list cannot say how many specs were checked or which inputs could not be
 read, and a consumer that sees ``[]`` could not tell "all passed" from "nothing read".
-A violation's role id is ``role``, as in a diff's change, and its invariant id is
-``invariant``, as in a policy file's exceptions.
+A violation's role id is ``role``, as in a diff's change, its invariant id is
+``invariant``, as in a policy file's exceptions, and the input it is in is ``input``, as
+in the summary's unreadable inputs (``source`` is, in every report, a spec's
+``{"file", "sha256"}``).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def violation_to_dict(label: str, release: str | None, violation: Violation) -> 
         "invariant": violation.invariant,
         "severity": violation.severity,
         "release": release,
-        "source": label,
+        "input": label,
         "role": violation.role,
         "rule": rule_to_dict(violation.rule) if violation.rule is not None else None,
         "message": violation.message,

@@ -19,6 +19,12 @@ def test_releases(capsys):
     assert capsys.readouterr().out.splitlines() == RELEASES
 
 
+def test_releases_json(capsys):
+    assert run(["releases", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == {"product": "konvoy", "releases": RELEASES, "latest": RELEASES[-1]}
+
+
 def test_extract_prints_canonical_json(corpus, capsys):
     assert run(["extract", str(corpus / "v2.1" / "ports.md")]) == 0
     out = capsys.readouterr().out

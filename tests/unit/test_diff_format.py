@@ -242,23 +242,25 @@ def test_firewall_opens_the_new_release_ports(release_diff):
     text = format_diff(release_diff, "firewall")
     sections = _firewall_sections(text)
     assert list(sections) == ["control-plane", "worker"]
-    worker = [ln for ln in sections["worker"] if ln.startswith("iptables")]
+    worker = [ln for ln in sections["worker"] if ln.startswith(("iptables", "ip6tables"))]
     assert worker == [
-        f"iptables -A INPUT -p tcp -m tcp --dport {port} -m comment "
+        f"{tool} -A KONVOY-WORKER -p tcp -m tcp --dport {port} -m comment "
         f'--comment "konvoy-portspec worker: {name}" -j ACCEPT'
         for port, name in [
             (1338, "Containerd"),
             (9100, "prometheus node-exporter"),
             (9400, "NVIDIA GPU DCGM"),
         ]
+        for tool in ("iptables", "ip6tables")
     ]
     assert "-D" not in text
 
 
 def test_firewall_reversed_closes(release_diff):
     text = format_diff(diff(k.load("v2.1"), k.load("v2.0")), "firewall")
-    rules = [ln for ln in text.splitlines() if ln.startswith("iptables")]
-    assert len(rules) == 5 and all(ln.startswith("iptables -D INPUT ") for ln in rules)
+    rules = [ln for ln in text.splitlines() if ln.startswith(("iptables", "ip6tables"))]
+    assert len(rules) == 10
+    assert all(re.match(r"ip6?tables -D KONVOY-(CONTROL-PLANE|WORKER) ", ln) for ln in rules)
 
 
 def test_firewall_opens_before_closing_and_expresses_moves_and_ranges(fixture_diff):
@@ -288,13 +290,19 @@ def test_firewall_no_changes_and_notes_only():
 
 def test_firewall_view_deletes_exactly_what_export_installed():
     # A rule installed from the old release's export is removed by the upgrade's "-D".
-    installed = set(export(k.load("v2.1"), "iptables", role="worker").splitlines())
+    # v2.1 -> v2.0 drops 1338 and 9100 on both roles and 9400 on workers: five TCP rules,
+    # each deleted for IPv4 and IPv6, from the role's own chain.
+    script = export(k.load("v2.1"), "iptables", role="worker")
+    installed = {line.strip() for line in script.splitlines()}
     view = format_diff(diff(k.load("v2.1"), k.load("v2.0")), "firewall")
-    deletes = [line for line in view.splitlines() if line.startswith("iptables -D")]
-    assert len(deletes) == 5
-    for line in deletes:
-        if " worker: " in line:
-            assert line.replace(" -D ", " -A ", 1) in installed
+    deletes = [
+        line for line in view.splitlines() if line.startswith(("iptables -D", "ip6tables -D"))
+    ]
+    assert len(deletes) == 10
+    worker = [line for line in deletes if " worker: " in line]
+    assert len(worker) == 6 and all(" -D KONVOY-WORKER " in line for line in worker)
+    for line in worker:
+        assert line.replace(" -D ", " -A ", 1) in installed
 
 
 def test_firewall_view_never_accepts_more_than_a_port():
@@ -315,9 +323,10 @@ def test_firewall_view_never_accepts_more_than_a_port():
         ],
     )
     lines = format_diff(diff(old, new), "firewall").splitlines()
-    rules = [line for line in lines if line.startswith("iptables")]
+    rules = [line for line in lines if line.startswith(("iptables", "ip6tables"))]
     assert rules == [
-        'iptables -A INPUT -p 4 -m comment --comment "konvoy-portspec w: calico" -j ACCEPT'
+        f'{tool} -A KONVOY-W -p 4 -m comment --comment "konvoy-portspec w: calico" -j ACCEPT'
+        for tool in ("iptables", "ip6tables")
     ]
     assert sum(line.startswith("# not an iptables port rule") for line in lines) == 2
 
@@ -372,8 +381,9 @@ def test_firewall_view_is_a_script_of_comments_and_commands():
 
     text = format_diff(_hostile_diff(), "firewall")
     lines = text.splitlines()
-    assert all(ln == "" or ln.startswith(("# ", "iptables ")) for ln in lines)
+    assert all(ln == "" or ln.startswith(("# ", "iptables ", "ip6tables ")) for ln in lines)
     assert sum(ln.startswith("iptables -A") for ln in lines) == 2
+    assert sum(ln.startswith("ip6tables -A") for ln in lines) == 2
     assert sum(ln.startswith("iptables -D") for ln in lines) == 1
     if shutil.which("bash"):
         proc = subprocess.run(["bash", "-n"], input=text, capture_output=True, text=True)

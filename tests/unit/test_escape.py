@@ -29,6 +29,7 @@ from konvoy_portspec.output.escape import (
     markdown_cell,
     nft_string,
     one_line,
+    restore_word,
     shell_word,
     terminal_text,
     xml_attr,
@@ -115,6 +116,59 @@ def test_iptables_comment_keeps_what_iptables_can_hold():
     assert iptables_comment('say "hi"') == '"say \\"hi\\""'
     assert iptables_comment("$HOME") == "'$HOME'"
     assert iptables_comment("a\nb\x1b[2J") == '"a b[2J"'
+
+
+# --- iptables-restore ----------------------------------------------------------------
+
+
+def read_restore_words(line: str) -> list[str]:
+    """Split one ``iptables-restore`` line into its words, as the restore parser does
+    (written from iptables' xshared.c ``add_param_to_argv``): words end at unquoted
+    spaces or tabs; ``"`` starts and ends a quoted part; inside one, a backslash makes the
+    next character literal. The line may not break."""
+    assert "\n" not in line and "\r" not in line
+    words: list[str] = []
+    word: list[str] = []
+    quoted = escaped = started = False
+    for char in line:
+        if escaped:
+            word.append(char)
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted, started = not quoted, True
+        elif char in " \t" and not quoted:
+            if word or started:
+                words.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(char)
+    assert not quoted and not escaped, "unterminated quote"
+    if word or started:
+        words.append("".join(word))
+    return words
+
+
+@given(TEXT)
+def test_restore_word_is_one_argument_with_the_text_intact(text: str) -> None:
+    word = restore_word(text)
+    line = f"-A KONVOY-WORKER -p tcp -m tcp --dport 22 -m comment --comment {word} -j ACCEPT"
+    words = read_restore_words(line)
+    assert words[-2:] == ["-j", "ACCEPT"] and len(words) == 14
+    comment = words[11]
+    assert len(comment.encode()) <= 255
+    flat = one_line(text)
+    if len(flat.encode()) <= 255:
+        assert comment == flat
+    else:
+        assert comment.endswith("…") and flat.startswith(comment[:-1])
+
+
+def test_restore_word_quotes_as_iptables_save_does():
+    assert restore_word("kube-apiserver") == '"kube-apiserver"'
+    assert restore_word('say "hi" \\ bye') == '"say \\"hi\\" \\\\ bye"'
+    assert restore_word("a\nb") == '"a b"'
 
 
 # --- nft -----------------------------------------------------------------------------

@@ -9,7 +9,13 @@ import pytest
 
 import konvoy_portspec as k
 from konvoy_portspec.analysis.diff import diff
-from konvoy_portspec.analysis.history import PRESENT, bundled_history, filter_entries, history
+from konvoy_portspec.analysis.history import (
+    PRESENT,
+    bundled_history,
+    filter_entries,
+    history,
+    releases_after,
+)
 from konvoy_portspec.cli import run
 from konvoy_portspec.model import Role, Rule, Spec
 from tests.support import RELEASES
@@ -151,3 +157,76 @@ def test_history_of_moves_changes_and_removals():
 def test_history_role_filter(role):
     entries = filter_entries(bundled_history(), role=role)
     assert entries and all(e.role == role for e in entries)
+
+
+# --- one release, or the releases after one ------------------------------------------
+
+#: The only changes across the bundled releases (see the first test): all in v2.1.
+V21_CHANGES = [
+    "1338/tcp control-plane Containerd: added in v2.1",
+    "9100/tcp control-plane prometheus node-exporter: added in v2.1",
+    "1338/tcp worker Containerd: added in v2.1",
+    "9100/tcp worker prometheus node-exporter: added in v2.1",
+    "9400/tcp worker NVIDIA GPU DCGM: added in v2.1",
+]
+
+
+@pytest.mark.parametrize("spelling", ["v2.1", "2.1"])
+def test_log_release_is_what_changed_in_it_for_every_port(capsys, spelling):
+    code, out, err = portspec(capsys, "log", "--release", spelling)
+    assert code == 0 and err == ""
+    assert out.splitlines() == V21_CHANGES
+
+
+def test_log_release_without_changes(capsys):
+    assert portspec(capsys, "log", "--release", "v2.0") == (0, "no changes in v2.0\n", "")
+    code, out, _ = portspec(capsys, "log", "--release", "v2.2", "--port", "9400")
+    assert code == 0 and out == "no rules match in v2.2\n"
+
+
+def test_log_release_of_the_first_release_is_its_rules(capsys):
+    code, out, _ = portspec(capsys, "log", "--release", RELEASES[0])
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == sum(len(r) for r in k.load(RELEASES[0]).roles.ordered)
+    assert all(line.endswith(f"present since {RELEASES[0]}") for line in lines)
+
+
+def test_log_since_is_what_changed_after_it(capsys):
+    assert portspec(capsys, "log", "--since", "v2.0")[1].splitlines() == V21_CHANGES
+    assert portspec(capsys, "log", "--since", "v1.5")[1].splitlines() == V21_CHANGES
+    assert portspec(capsys, "log", "--since", "v2.1") == (0, "no changes after v2.1\n", "")
+    # Rules that did not change after v1.5 are not listed, however old they are.
+    code, out, _ = portspec(capsys, "log", "--since", "v1.5", "--port", "6443")
+    assert code == 0 and out == "no rules match after v1.5\n"
+    _, out, _ = portspec(capsys, "log", "--since", "latest")
+    assert out == f"no changes after {RELEASES[-1]}\n"
+
+
+def test_log_since_json_keeps_the_series_and_filters_entries(capsys):
+    code, out, _ = portspec(capsys, "log", "--since", "v2.0", "--role", "worker", "-f", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["releases"] == RELEASES
+    assert [(e["release"], e["kind"], e["port"]) for e in data["entries"]] == [
+        ("v2.1", "added", 1338),
+        ("v2.1", "added", 9100),
+        ("v2.1", "added", 9400),
+    ]
+
+
+def test_log_release_errors(capsys):
+    code, _, err = portspec(capsys, "log", "--release", "v2.11")
+    assert code == 3 and "unknown release 'v2.11'" in err and "did you mean 'v2.1'?" in err
+    code, _, err = portspec(capsys, "log", "--release", "v2.1", "--since", "v2.0")
+    assert code == 2 and "not allowed with" in err
+
+
+def test_filter_by_releases_and_releases_after():
+    entries = bundled_history()
+    assert releases_after(RELEASES, "v2.0") == RELEASES[RELEASES.index("v2.1") :]
+    assert releases_after(RELEASES, RELEASES[-1]) == []
+    in_v21 = filter_entries(entries, releases={"v2.1"})
+    assert [str(e) for e in in_v21] == V21_CHANGES
+    assert filter_entries(entries, releases=set()) == []
+    assert filter_entries(entries, releases=None) == entries

@@ -277,7 +277,7 @@ def test_policy_not_json(tmp_path: Path) -> None:
     bad.write_text('{"policy_version": 1,\n oops}')
     with pytest.raises(PolicyError, match=r"p.json:2: policy is not valid JSON"):
         load_policy(bad)
-    with pytest.raises(PolicyError, match="cannot read policy"):
+    with pytest.raises(PolicyError, match="missing.json: cannot read: No such file or directory"):
         load_policy(tmp_path / "missing.json")
 
 
@@ -355,7 +355,7 @@ def test_cli_policy_waives_and_raises(fixtures: Path, capsys: pytest.CaptureFixt
     dup = next(v for v in violations if v["invariant"] == "duplicate-rule")
     assert dup["severity"] == "error"
     assert dup["release"] == "v9.9"
-    assert dup["source"] == str(folder / "inconsistent.md")
+    assert dup["input"] == str(folder / "inconsistent.md")
     assert dup["role"] == "worker"
     assert dup["rule"]["port"] == 22 and dup["rule"]["component"] == "Ansible"
 
@@ -439,7 +439,7 @@ def test_cli_json_lists_unreadable_inputs(
     assert unknown["path"] is None and unknown["line"] is None
     assert unknown["message"].startswith("unknown release 'v7.7'")
     assert len(report["violations"]) == 7
-    assert {v["source"] for v in report["violations"]} == {str(folder / "inconsistent.md")}
+    assert {v["input"] for v in report["violations"]} == {str(folder / "inconsistent.md")}
     # stderr still says what could not be read, as with text output
     assert "unknown release 'v7.7'" in captured.err
 

@@ -1,7 +1,8 @@
 """Do the firewall rules open what the spec lists, and nothing else?
 
 Compares, per node role, the port ranges a :class:`RuleSet` opens with the spec's
-rules, on port coverage rather than rule identity: one ``--dport 30000:32767`` rule
+inbound rules (an ``outbound`` rule is a connection the node makes: no input rule
+opens it), on port coverage rather than rule identity: one ``--dport 30000:32767`` rule
 covers a spec row per NodePort, a multiport rule covers several rows, and a rule that
 opens ``30000:32800`` is reported for the 33 ports the spec does not list. Port-less
 protocols (ICMP, IP-in-IP) are compared by protocol.
@@ -12,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from konvoy_portspec.analysis.firewall.iptables_rules import ANY, FirewallRule, RuleSet, Skipped
-from konvoy_portspec.model import MAX_PORT, MIN_PORT, Rule, Spec
+from konvoy_portspec.analysis.firewall.ruleset import ANY, FirewallRule, RuleSet, Skipped
+from konvoy_portspec.model import MAX_PORT, MIN_PORT, Rule, Source, Spec
 from konvoy_portspec.protocols import PORT_PROTOCOLS
 
 NOT_OPENED = "not-opened"  # the spec lists it, the rules do not open it (or only part)
@@ -102,13 +103,17 @@ class RoleCheck:
 
 @dataclass(frozen=True, slots=True)
 class RuleCheck:
-    """The whole comparison: per-role results, plus what the parser skipped."""
+    """The whole comparison: per-role results, plus what the parser skipped. ``path``
+    names the rules input, ``source`` adds the sha256 of its bytes when it was read
+    from a file (or stdin); ``input_format`` is how it was read."""
 
     product: str
     release: str
-    source: str | None
+    path: str | None
     roles: tuple[RoleCheck, ...]
     skipped: tuple[Skipped, ...] = ()
+    source: Source | None = None
+    input_format: str = "iptables"
 
     def __bool__(self) -> bool:
         """True when the rules and the spec differ."""
@@ -156,10 +161,12 @@ def check_role(
 def check_rules(spec: Spec, ruleset: RuleSet, roles: Sequence[str] | None = None) -> RuleCheck:
     """Compare ``ruleset`` with ``spec``.
 
-    Roles checked: ``roles`` if given; else the roles the rules name; else (a rules
-    file without roles) every role of the spec. Rules without a role count for every
-    role checked.
+    Roles checked: ``roles`` if given; else the roles the rules name (their comments,
+    ``# role:`` headers, page captions, or chains named after a role of the spec); else
+    (rules without roles) every role of the spec. Rules without a role count for
+    every role checked.
     """
+    ruleset = ruleset.resolve(spec.roles)
     if roles:
         wanted = list(spec.select(roles).roles)
     elif ruleset.roles:
@@ -175,6 +182,15 @@ def check_rules(spec: Spec, ruleset: RuleSet, roles: Sequence[str] | None = None
             )
             continue
         role = spec.roles[role_id]
-        findings = tuple(check_role(role.rules, rules, role_id))
-        results.append(RoleCheck(role_id, role.title, len(role.rules), len(rules), findings))
-    return RuleCheck(spec.product, spec.release, ruleset.path, tuple(results), ruleset.skipped)
+        inbound = [r for r in role.rules if r.inbound]  # outbound rules open no node port
+        findings = tuple(check_role(inbound, rules, role_id))
+        results.append(RoleCheck(role_id, role.title, len(inbound), len(rules), findings))
+    return RuleCheck(
+        spec.product,
+        spec.release,
+        ruleset.path,
+        tuple(results),
+        ruleset.skipped,
+        ruleset.source,
+        ruleset.input_format,
+    )

@@ -1,4 +1,4 @@
-"""Firewall rules as the docs publish them, and the front door for any rules input.
+"""Firewall rules as the docs publish them: iptables commands in a page's code blocks.
 
 A docs page (the Konvoy firewall-rules pages) holds its rules in code blocks, and the
 paragraph or heading before each block names the role ("Control Plane nodes:",
@@ -8,19 +8,12 @@ page and its ports table name the same roles.
 
 from __future__ import annotations
 
-import os
 import re
 
-from konvoy_portspec.analysis.firewall.iptables_rules import (
-    FirewallRule,
-    RulesError,
-    RuleSet,
-    Skipped,
-    parse_rules_text,
-)
-from konvoy_portspec.extraction import decode, release_from, split_front_matter
+from konvoy_portspec.analysis.firewall.iptables_rules import parse_rules_text
+from konvoy_portspec.analysis.firewall.ruleset import FirewallRule, RuleSet, Skipped
+from konvoy_portspec.extraction import release_from, split_front_matter
 from konvoy_portspec.extraction.cells import clean_title, known_role, role_id_for
-from konvoy_portspec.io.files import read_bytes
 
 #: Blocks whose text titles the code block right after them (its role).
 _CAPTION_BLOCKS = ("paragraph_open", "heading_open")
@@ -72,7 +65,14 @@ def parse_rules_page(text: str, *, path: str | None = None) -> RuleSet:
         rules.extend(block.rules)
         skipped.extend(block.skipped)
         roles.extend(r for r in block.roles if r not in roles)
-    return RuleSet(tuple(rules), tuple(roles), tuple(skipped), path, release_from(meta, None))
+    return RuleSet(
+        tuple(rules),
+        tuple(roles),
+        tuple(skipped),
+        path,
+        release_from(meta, None),
+        input_format="page",
+    )
 
 
 def looks_like_page(text: str, path: str | None = None) -> bool:
@@ -80,35 +80,3 @@ def looks_like_page(text: str, path: str | None = None) -> bool:
     if path and path.lower().endswith((".md", ".markdown", ".mdx")):
         return True
     return re.search(r"^\s{0,3}(```|~~~)", text, re.MULTILINE) is not None
-
-
-def parse_rules(text: str, *, path: str | None = None, role: str | None = None) -> RuleSet:
-    """Any supported input: a docs page, a rules file or ``iptables-save`` output.
-
-    ``role`` names the role of rules that do not say theirs. Raises
-    :class:`RulesError` when the input opens no port at all (it is probably not a
-    rules file), naming the file.
-    """
-    if looks_like_page(text, path):
-        ruleset = parse_rules_page(text, path=path)
-        if role:
-            ruleset = RuleSet(
-                tuple(r if r.role else r.with_role(role) for r in ruleset.rules),
-                ruleset.roles or (role,),
-                ruleset.skipped,
-                path,
-                ruleset.release,
-            )
-    else:
-        ruleset = parse_rules_text(text, role=role, path=path)
-    if not ruleset.rules:
-        found = f" ({len(ruleset.skipped)} other rules skipped)" if ruleset.skipped else ""
-        raise RulesError(f"no iptables INPUT ACCEPT rules found{found}", path=path)
-    return ruleset
-
-
-def read_rules_file(path: str | os.PathLike[str], *, role: str | None = None) -> RuleSet:
-    """Read and parse a rules file, ``iptables-save`` dump or docs page; ``-`` reads
-    standard input (``iptables-save | portspec check-rules -``), named ``<stdin>``."""
-    name, raw = read_bytes(path, RulesError, "rules file")
-    return parse_rules(decode(raw, name), path=name, role=role)

@@ -1,36 +1,54 @@
 """What every exporter shares: the exporter interface, the refusal of a spec no tool
-could be given, and the words comments and policy names are made of."""
+could be given, which rules a host firewall opens and on which IP family, and the words
+comments are made of."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from konvoy_portspec.errors import SpecFormatError, UsageError
 from konvoy_portspec.model import MAX_PORT, MIN_PORT, Role, Rule, Spec
+from konvoy_portspec.output.exporters.names import role_id_problem
 from konvoy_portspec.output.formatter import OutputFormat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` stays off the CLI's path (diff -f firewall uses iptables)
     from typing import ClassVar
 
+#: The IP families, as iptables (``iptables``/``ip6tables``) and nft (``nfproto``) say.
+IPV4, IPV6 = "ipv4", "ipv6"
+#: Protocols that exist on one family only. ICMP and IGMP are IPv4's (IPv6 has ICMPv6
+#: and MLD in their place); ICMPv6 is IPv6's. Every other protocol is opened on both.
+_ONE_FAMILY = {"icmp": IPV4, "igmp": IPV4, "icmpv6": IPV6}
+
 
 class ExportUsageError(UsageError):
     """The export cannot be made as asked (a format that needs one role, an unknown
-    format): a usage error, exit 2."""
+    format, an option the format does not take): a usage error, exit 2."""
 
 
 class Exporter(OutputFormat):
     """One output format. Subclasses set ``name``/``description`` and implement
-    :meth:`render`; ``single_role`` formats refuse a multi-role export."""
+    :meth:`render`. ``single_role`` formats describe one node and refuse a multi-role
+    export; ``kubernetes_version`` is ``(major, minor)`` of the target cluster, or
+    ``None`` when not given (only the formats that read it accept it)."""
 
     single_role: ClassVar[bool] = False
+    takes_kubernetes_version: ClassVar[bool] = False
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, *, kubernetes_version: tuple[int, int] | None = None) -> None:
         self.spec = spec
+        self.kubernetes_version = kubernetes_version
 
     def render(self, roles: Sequence[Role]) -> str:
         raise NotImplementedError
+
+
+def families(protocol: str) -> tuple[str, ...]:
+    """The IP families a rule of ``protocol`` is opened on: ``("ipv4", "ipv6")`` for TCP,
+    UDP, SCTP and the other protocols both have; one for ICMP, IGMP and ICMPv6."""
+    one = _ONE_FAMILY.get(protocol)
+    return (one,) if one else (IPV4, IPV6)
 
 
 def rule_label(rule: Rule) -> str:
@@ -40,10 +58,10 @@ def rule_label(rule: Rule) -> str:
     return rule.component or rule.notes or "unnamed"
 
 
-def policy_name(spec: Spec, role: Role) -> str:
-    """A DNS-1123 name: ``konvoy-portspec-v2-1-control-plane``."""
-    slug = re.sub(r"[^a-z0-9]+", "-", f"konvoy-portspec-{spec.release}-{role.id}".casefold())
-    return slug.strip("-")[:253].strip("-")
+def outbound_note(rule: Rule) -> str:
+    """The comment for a rule a host firewall leaves alone: an outbound connection is
+    made by the node, no port on it is opened for it."""
+    return f"outbound, not opened: {rule.where} {rule_label(rule)}"
 
 
 def _is_port(value: object) -> bool:
@@ -71,9 +89,13 @@ def rule_problem(rule: Rule) -> str | None:
 
 
 def check_exportable(spec: Spec, roles: Sequence[Role]) -> None:
-    """Raise :class:`SpecFormatError` for the first rule of ``roles`` that no tool could
-    be given: an export would write it as-is (``--dport 30:20``) or write a broken file."""
+    """Raise :class:`SpecFormatError` for the first role id or rule of ``roles`` that no
+    tool could be given: an export would write it as-is (``--dport 30:20``), write a
+    broken file, or name chains after a role id the schema does not allow."""
     for role in roles:
+        problem = role_id_problem(role.id)
+        if problem:
+            raise SpecFormatError(f"cannot export release {spec.release!r}: {problem}")
         for rule in role.rules:
             problem = rule_problem(rule)
             if problem:

@@ -3,7 +3,10 @@
 Each policy selects the host endpoints labelled ``konvoy-portspec/role=<role id>``.
 Calico's selector strings have no escapes, so a role id that is not a valid label value
 is refused rather than quoted: a quote in it could turn the selector into ``all()`` and
-open the role's ports on every host.
+open the role's ports on every host. A policy of type Ingress with no ingress rule
+denies all ingress to the selected hosts, so a role none of whose rules Calico can
+express (or only outbound ones) gets no policy but a comment, and an export in which no
+role has one is refused.
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ from collections.abc import Sequence
 from konvoy_portspec.errors import SpecFormatError
 from konvoy_portspec.model import Role, Rule
 from konvoy_portspec.output.escape import line_comment, yaml_scalar
-from konvoy_portspec.output.exporters.base import Exporter, policy_name, rule_label
+from konvoy_portspec.output.exporters.base import (
+    Exporter,
+    ExportUsageError,
+    outbound_note,
+    rule_label,
+)
+from konvoy_portspec.output.exporters.names import kubernetes_name
 from konvoy_portspec.protocols import BY_NAME, Protocol
 
 __all__ = ["CalicoExporter"]
@@ -37,14 +46,15 @@ class CalicoExporter(Exporter):
     name = "calico"
     description = "Calico GlobalNetworkPolicy YAML for host endpoints, one per role"
 
-    def document(self, role: Role) -> list[str]:
+    def document(self, role: Role) -> list[str] | None:
+        """The policy of one role, or ``None`` when it would have no ingress rule."""
         out = [
             line_comment(f"# role: {role.id} ({role.title})"),
             f"# Applies to host endpoints labelled konvoy-portspec/role={role.id}.",
             "apiVersion: projectcalico.org/v3",
             "kind: GlobalNetworkPolicy",
             "metadata:",
-            f"  name: {policy_name(self.spec, role)}",
+            f"  name: {kubernetes_name(self.spec.release, role.id)}",
             "spec:",
             f"  selector: {yaml_scalar(role_selector(role.id))}",
             "  types:",
@@ -55,7 +65,9 @@ class CalicoExporter(Exporter):
         portless: list[Rule] = []
         for rule in role.rules:
             proto = BY_NAME.get(rule.protocol)
-            if proto is not None and proto.carries_ports and rule.port is not None:
+            if not rule.inbound:
+                out.insert(1, line_comment(f"# {outbound_note(rule)}"))
+            elif proto is not None and proto.carries_ports and rule.port is not None:
                 by_protocol.setdefault(proto, []).append(rule)
             else:
                 portless.append(rule)
@@ -78,12 +90,30 @@ class CalicoExporter(Exporter):
                 out.append(
                     "    " + line_comment(f"# not expressible: {rule.protocol} {rule_label(rule)}")
                 )
-        if out[-1] == "  ingress:":
-            out[-1] = "  ingress: []"
+        if not any(line.startswith("    - action: Allow") for line in out):
+            return None
         return out
 
     def render(self, roles: Sequence[Role]) -> str:
-        docs = ["\n".join(self.document(role)) for role in roles]
         spec = self.spec
-        head = line_comment(f"# konvoy-portspec: {spec.product} {spec.release} host ports")
-        return head + "\n" + "\n---\n".join(docs) + "\n"
+        head = [line_comment(f"# konvoy-portspec: {spec.product} {spec.release} host ports")]
+        docs = []
+        for role in roles:
+            doc = self.document(role)
+            if doc is None:
+                head.append(
+                    line_comment(
+                        f"# role {role.id}: no policy, none of its rules is an inbound rule "
+                        "Calico can express (a policy with no ingress rule would deny all "
+                        "ingress to the host)"
+                    )
+                )
+            else:
+                docs.append("\n".join(doc))
+        if not docs:
+            raise ExportUsageError(
+                f"no Calico policy to write for role(s) {', '.join(r.id for r in roles)}: "
+                "none of their rules is an inbound rule Calico can express, and a policy "
+                "with no ingress rule would deny all ingress to the host"
+            )
+        return "\n".join(head) + "\n" + "\n---\n".join(docs) + "\n"

@@ -1,8 +1,12 @@
 """Spec -> a firewalld service XML (like firewalld's own ``kube-worker.xml``).
 
-A service describes one node, so this format takes one role. Protocols are spelled as
-firewalld resolves them through ``/etc/protocols`` (see :mod:`konvoy_portspec.protocols`):
-``ipencap`` for IP-in-IP (firewalld reads ``ipip`` as protocol 94) and ``ipv6-icmp``.
+A service describes one node, so this format takes one role; firewalld applies it to
+IPv4 and IPv6 alike. firewalld's schema (``service.xsd``) wants the elements in order:
+``short``, ``description``, every ``port``, then every ``protocol``, so ports are
+written first whatever the spec's order. Protocols are spelled as firewalld resolves
+them through ``/etc/protocols`` (see :mod:`konvoy_portspec.protocols`): ``ipencap``
+for IP-in-IP (firewalld reads ``ipip`` as protocol 94) and ``ipv6-icmp``. Outbound
+rules open nothing on the node and are only named in comments.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections.abc import Sequence
 
 from konvoy_portspec.model import Role
 from konvoy_portspec.output.escape import xml_attr, xml_comment, xml_text
-from konvoy_portspec.output.exporters.base import Exporter, rule_label
+from konvoy_portspec.output.exporters.base import Exporter, outbound_note, rule_label
 from konvoy_portspec.protocols import BY_NAME
 
 __all__ = ["FirewalldExporter"]
@@ -36,25 +40,33 @@ class FirewalldExporter(Exporter):
             )
             + "</description>",
         ]
+        ports: list[str] = []
+        protocols: list[str] = []
+        notes: list[str] = []
         seen: set[tuple[str, str]] = set()
         for rule in role.rules:
             label = xml_comment(rule_label(rule))
+            if not rule.inbound:
+                notes.append(f"  <!-- {xml_comment(outbound_note(rule))} -->")
+                continue
             proto = BY_NAME.get(rule.protocol)
             name = proto.firewalld if proto is not None else None
             if proto is None or name is None or (proto.carries_ports and rule.port is None):
                 what = xml_comment(rule.protocol)
-                out.append(f"  <!-- not expressible: {what} {label} -->")
+                notes.append(f"  <!-- not expressible: {what} {label} -->")
                 continue
             if proto.carries_ports:
                 key = (name, rule.port_text)
                 element = f"<port protocol={xml_attr(name)} port={xml_attr(rule.port_text)}/>"
+                target = ports
             else:
                 key = ("protocol", name)
                 element = f"<protocol value={xml_attr(name)}/>"
-            out.append(f"  <!-- {label} -->")
+                target = protocols
+            target.append(f"  <!-- {label} -->")
             if key in seen:  # firewalld refuses duplicate entries; the comment stays
                 continue
             seen.add(key)
-            out.append(f"  {element}")
-        out.append("</service>")
+            target.append(f"  {element}")
+        out += [*ports, *protocols, *notes, "</service>"]
         return "\n".join(out) + "\n"

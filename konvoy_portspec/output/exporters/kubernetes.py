@@ -1,49 +1,131 @@
 """Spec -> Kubernetes NetworkPolicy YAML, one policy per role (a multi-document file).
 
-A NetworkPolicy matches TCP, UDP and SCTP ports only; every other rule is named in a
-comment above the policy. The YAML is written by hand so its per-port comments survive;
-every value from the spec is a double-quoted scalar or a comment made safe for it.
+What the API server keeps depends on its version, and it drops what it does not know
+without a word, so the version of the target cluster (``--kubernetes-version``) decides:
+
+- ``endPort`` (a port range) is alpha in 1.21 (off by default), beta in 1.22 (on), GA
+  in 1.25. An older server drops it, and ``30000-32767`` would open port 30000 alone.
+  For a cluster older than 1.22 every range is written as its single ports instead
+  (2768 entries for the NodePort range), up to :data:`MAX_EXPANDED_PORTS` per policy.
+- ``protocol: SCTP`` is beta (on by default) from 1.19; older servers refuse it, so for
+  them SCTP rules are named in comments.
+- Without a version the file uses ``endPort`` and says in its header that it needs 1.22.
+
+A NetworkPolicy matches TCP, UDP and SCTP ports only; every other rule (ICMP, IP-in-IP,
+outbound rules) is named in a comment above the policy. A policy whose ingress list is
+empty denies all ingress, so a role with no rule a policy can match gets no policy (a
+comment says why), and an export in which no role has one is refused. The YAML is
+written by hand so its per-port comments survive; every value from the spec is a
+double-quoted scalar or a comment made safe for it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from konvoy_portspec.model import Role, Rule
 from konvoy_portspec.output.escape import line_comment, yaml_scalar
-from konvoy_portspec.output.exporters.base import Exporter, policy_name, rule_label
+from konvoy_portspec.output.exporters.base import (
+    Exporter,
+    ExportUsageError,
+    outbound_note,
+    rule_label,
+)
+from konvoy_portspec.output.exporters.names import kubernetes_name
 from konvoy_portspec.protocols import BY_NAME
 
-__all__ = ["NetworkPolicyExporter"]
+__all__ = ["MAX_EXPANDED_PORTS", "NetworkPolicyExporter", "parse_kubernetes_version"]
+
+#: The first version with ``endPort`` on by default (beta; GA in 1.25).
+END_PORT_SINCE = (1, 22)
+#: The first version with SCTP in policies on by default (beta; GA in 1.20).
+SCTP_SINCE = (1, 19)
+#: The first version with ``networking.k8s.io/v1`` NetworkPolicy.
+NETWORK_POLICY_SINCE = (1, 7)
+#: Single ports a policy may list in place of ranges: ``kubectl apply`` keeps a copy of
+#: the object in an annotation, and annotations hold at most 256 KiB.
+MAX_EXPANDED_PORTS = 4096
 
 
-def kubernetes_protocol(rule: Rule) -> str | None:
-    """``TCP``: how a NetworkPolicy names the rule's protocol, if it has a port there."""
-    proto = BY_NAME.get(rule.protocol)
-    return proto.kubernetes if proto is not None and rule.port is not None else None
+def parse_kubernetes_version(text: str) -> tuple[int, int]:
+    """``1.20``, ``v1.20`` or ``1.20.4`` -> ``(1, 20)``; anything else, or a version
+    without NetworkPolicy v1, is a usage error."""
+    found = re.fullmatch(r"v?(\d{1,3})\.(\d{1,3})(\.\d{1,5})?", text.strip())
+    if not found:
+        raise ExportUsageError(f"--kubernetes-version {text!r} is not a version like 1.20")
+    version = (int(found.group(1)), int(found.group(2)))
+    if version < NETWORK_POLICY_SINCE:
+        raise ExportUsageError(
+            f"Kubernetes {text} has no networking.k8s.io/v1 NetworkPolicy (it came in 1.7)"
+        )
+    return version
+
+
+def _version_text(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
 
 
 class NetworkPolicyExporter(Exporter):
     name = "networkpolicy"
-    description = "Kubernetes NetworkPolicy YAML, one policy per role (multi-document)"
+    description = (
+        "Kubernetes NetworkPolicy YAML, one policy per role (multi-document); "
+        "--kubernetes-version decides between endPort and single ports"
+    )
+    takes_kubernetes_version = True
 
-    def document(self, role: Role) -> list[str]:
+    def _unsupported(self, rule: Rule) -> str | None:
+        """Why the target cluster's policies cannot match ``rule``, or ``None``."""
+        if not rule.inbound:
+            return outbound_note(rule)
+        proto = BY_NAME.get(rule.protocol)
+        if proto is None or proto.kubernetes is None or rule.port is None:
+            return f"not expressible in a NetworkPolicy: {rule.protocol} {rule_label(rule)}"
+        version = self.kubernetes_version
+        if proto.name == "sctp" and version is not None and version < SCTP_SINCE:
+            return (
+                f"not expressible for Kubernetes {_version_text(version)} (SCTP needs "
+                f"{_version_text(SCTP_SINCE)}): {rule.where} {rule_label(rule)}"
+            )
+        return None
+
+    def _ports(self, rule: Rule) -> list[str]:
+        """The ``ports`` entries of one rule: one with ``endPort``, or one per port."""
+        protocol = BY_NAME[rule.protocol].kubernetes
+        label = rule_label(rule)
+        version = self.kubernetes_version
+        if rule.is_range and version is not None and version < END_PORT_SINCE:
+            assert rule.port is not None and rule.end_port is not None
+            text = (
+                f"# {label}: {rule.port_text} as single ports (no endPort before "
+                f"Kubernetes {_version_text(END_PORT_SINCE)})"
+            )
+            out = ["        " + line_comment(text)]
+            for port in range(rule.port, rule.end_port + 1):
+                out += [f"        - protocol: {protocol}", f"          port: {port}"]
+            return out
+        out = ["        " + line_comment(f"# {label}")]
+        out += [f"        - protocol: {protocol}", f"          port: {rule.port}"]
+        if rule.is_range:
+            out.append(f"          endPort: {rule.end_port}")
+        return out
+
+    def document(self, role: Role) -> list[str] | None:
+        """The policy of one role, or ``None`` when it could match none of its rules."""
+        ports = [r for r in role.rules if self._unsupported(r) is None]
+        if not ports:
+            return None
         out = [
             line_comment(f"# role: {role.id} ({role.title})"),
             "# A NetworkPolicy governs pods (not hostNetwork pods or the node itself);",
             "# the empty podSelector selects every pod of the namespace it is applied in.",
         ]
-        ports = [(r, p) for r in role.rules if (p := kubernetes_protocol(r)) is not None]
-        out += [
-            line_comment(f"# not expressible in a NetworkPolicy: {r.protocol} {rule_label(r)}")
-            for r in role.rules
-            if kubernetes_protocol(r) is None
-        ]
+        out += [line_comment(f"# {why}") for r in role.rules if (why := self._unsupported(r))]
         out += [
             "apiVersion: networking.k8s.io/v1",
             "kind: NetworkPolicy",
             "metadata:",
-            f"  name: {policy_name(self.spec, role)}",
+            f"  name: {kubernetes_name(self.spec.release, role.id)}",
             "  labels:",
             "    app.kubernetes.io/managed-by: konvoy-portspec",
             "  annotations:",
@@ -53,21 +135,50 @@ class NetworkPolicyExporter(Exporter):
             "  podSelector: {}",
             "  policyTypes:",
             "    - Ingress",
+            "  ingress:",
+            "    - ports:",
         ]
-        if not ports:
-            out.append("  ingress: []")
-            return out
-        out += ["  ingress:", "    - ports:"]
-        for rule, protocol in ports:
-            out.append("        " + line_comment(f"# {rule_label(rule)}"))
-            out.append(f"        - protocol: {protocol}")
-            out.append(f"          port: {rule.port}")
-            if rule.is_range:
-                out.append(f"          endPort: {rule.end_port}")
+        for rule in ports:
+            out += self._ports(rule)
+        listed = sum(1 for line in out if line.startswith("        - protocol:"))
+        if listed > MAX_EXPANDED_PORTS:
+            raise ExportUsageError(
+                f"the NetworkPolicy of role {role.id!r} would list {listed} single ports "
+                f"(more than {MAX_EXPANDED_PORTS}): Kubernetes "
+                f"{_version_text(self.kubernetes_version or END_PORT_SINCE)} has no "
+                f"endPort; ranges need Kubernetes {_version_text(END_PORT_SINCE)} or later"
+            )
         return out
 
     def render(self, roles: Sequence[Role]) -> str:
-        docs = ["\n".join(self.document(role)) for role in roles]
         spec = self.spec
-        head = line_comment(f"# konvoy-portspec: {spec.product} {spec.release} ingress ports")
-        return head + "\n" + "\n---\n".join(docs) + "\n"
+        head = [line_comment(f"# konvoy-portspec: {spec.product} {spec.release} ingress ports")]
+        version = self.kubernetes_version
+        if version is None:
+            head += [
+                "# Port ranges use endPort: Kubernetes 1.22 or later (1.21 with the",
+                "# NetworkPolicyEndPort feature gate). Older API servers drop endPort and",
+                "# open the first port alone: export with --kubernetes-version for them.",
+            ]
+        else:
+            head.append(f"# For Kubernetes {_version_text(version)}.")
+        docs = []
+        for role in roles:
+            doc = self.document(role)
+            if doc is None:
+                head.append(
+                    line_comment(
+                        f"# role {role.id}: no NetworkPolicy, none of its rules is an "
+                        "inbound TCP, UDP or SCTP port a policy can match here (a policy "
+                        "with no ingress rule would deny all ingress)"
+                    )
+                )
+            else:
+                docs.append("\n".join(doc))
+        if not docs:
+            raise ExportUsageError(
+                f"no NetworkPolicy to write for role(s) {', '.join(r.id for r in roles)}: "
+                "none of their rules is an inbound TCP, UDP or SCTP port a policy can "
+                "match, and a policy with no ingress rule would deny all ingress"
+            )
+        return "\n".join(head) + "\n" + "\n---\n".join(docs) + "\n"

@@ -1,36 +1,43 @@
-"""Spec -> an ``nft -f`` ruleset: ``table inet konvoy_portspec`` with a chain per role.
+"""Spec -> an ``nft -f`` ruleset: the input firewall of one node role, in a table of
+its own (``table inet konvoy_portspec``), covering IPv4 and IPv6.
 
-Port-less protocols are matched by number (``meta l4proto 4``), as
-:mod:`konvoy_portspec.protocols` spells them for nft: no name table is needed on the
-host, and ``ipip`` cannot be misread as protocol 94.
+The file first makes sure the table exists (``table inet konvoy_portspec {}``), deletes
+it, and defines it anew: nft applies a file as one transaction, so the swap is atomic,
+works on every nft version (``destroy table`` needs nft 1.0.6), and loading the file
+twice leaves what loading it once leaves. No other table is touched.
+
+In nftables a packet must be accepted by every base chain on its hook, so a table can
+only open ports by being the firewall that drops the rest: the ``input`` chain accepts
+replies (``ct state established,related``), loopback and IPv6 neighbour discovery
+(without which IPv6 does not work at all), jumps to the role's chain, and drops the
+rest. Port-less protocols are matched by number (``meta l4proto 4``), as
+:mod:`konvoy_portspec.protocols` spells them for nft, so ``ipip`` cannot be misread as
+protocol 94; IGMP is matched on IPv4 only, ICMP and ICMPv6 each on their own family.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from konvoy_portspec.model import Role, Rule
 from konvoy_portspec.output.escape import line_comment, nft_string
-from konvoy_portspec.output.exporters.base import Exporter, rule_label
+from konvoy_portspec.output.exporters.base import Exporter, families, outbound_note, rule_label
+from konvoy_portspec.output.exporters.names import NFT_TABLE, nft_chain
 from konvoy_portspec.protocols import BY_NAME
 
-__all__ = ["NftablesExporter", "nft_base_chain", "nft_chain"]
+__all__ = ["NftablesExporter", "nft_base_chain", "nft_chain", "nft_statement"]
 
 
-def nft_chain(role_id: str) -> str:
-    """A chain name nft accepts for a role: ``control-plane`` -> ``control_plane``."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", role_id) or "role"
-
-
-def nft_base_chain(chain: str) -> list[str]:
-    """A base chain that enforces one role's chain: what the ruleset's header suggests."""
+def nft_base_chain(chain: str, role_id: str) -> list[str]:
+    """The ``input`` base chain that makes ``chain`` the node's input firewall."""
     return [
         "chain input {",
         "\ttype filter hook input priority filter; policy drop;",
         "\tct state established,related accept",
+        "\tct state invalid drop",
         '\tiif "lo" accept',
-        f"\tjump {chain}",
+        "\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept",
+        f"\tjump {chain} comment {nft_string(f'konvoy-portspec {role_id}')}",
         "}",
     ]
 
@@ -43,33 +50,52 @@ def nft_statement(rule: Rule) -> str:
     if proto is not None and proto.nft is not None:
         if proto.carries_ports and rule.port is not None:
             return f"{proto.nft} dport {rule.port_text} {tail}"
-        if proto.name in ("icmp", "icmpv6"):
+        if proto.name in ("icmp", "icmpv6"):  # each implies its own family in inet
             return f"{proto.name} type echo-request {tail}"
         if not proto.carries_ports:
-            return f"meta l4proto {proto.nft} {tail}"
+            only = families(proto.name)  # "ipv4"/"ipv6": nft's words for nfproto
+            family = f"meta nfproto {only[0]} " if len(only) == 1 else ""
+            return f"{family}meta l4proto {proto.nft} {tail}"
     return line_comment(f"# not expressible: {rule.protocol} {label}")
 
 
 class NftablesExporter(Exporter):
     name = "nftables"
-    description = "an nft -f ruleset: table inet konvoy_portspec with a chain per role"
+    description = (
+        f"an nft -f ruleset: one role's input firewall in table inet {NFT_TABLE} "
+        "(IPv4 and IPv6), replaced atomically, the rest dropped; needs one role"
+    )
+    single_role = True
 
     def render(self, roles: Sequence[Role]) -> str:
-        chains = [nft_chain(r.id) for r in roles]
+        (role,) = roles
+        chain = nft_chain(role.id)
         spec = self.spec
         out = [
             "#!/usr/sbin/nft -f",
-            line_comment(f"# konvoy-portspec: {spec.product} {spec.release} firewall rules."),
-            "# One regular chain per node role (" + ", ".join(chains) + "). nft jumps only",
-            "# within a table: enforce one with a base chain added to this table, e.g.",
-            *(f"#   {line}" for line in nft_base_chain(chains[0] if chains else "ROLE")),
-            "# or copy the chain you need into your own table.",
-            "table inet konvoy_portspec {",
+            line_comment(
+                f"# konvoy-portspec: {spec.product} {spec.release} input firewall for role "
+                f"{role.id} ({role.title}), IPv4 and IPv6."
+            ),
+            "# Check with `nft -c -f FILE`, load with `nft -f FILE`. The file replaces",
+            f"# table inet {NFT_TABLE} whole, in one step (loading it again leaves the same",
+            "# ruleset) and touches no other table. Its input chain accepts replies,",
+            f"# loopback, IPv6 neighbour discovery and the role's rules (chain {chain});",
+            "# it drops everything else. nft passes a packet only if every table's input",
+            "# chain accepts it: with another firewall table that drops, open these ports",
+            "# there too.",
+            f"table inet {NFT_TABLE} {{}}",
+            f"delete table inet {NFT_TABLE}",
+            f"table inet {NFT_TABLE} {{",
+            f"\tchain {chain} {{",
+            "\t\t" + line_comment(f"# role: {role.id} ({role.title})"),
         ]
-        for role, chain in zip(roles, chains, strict=True):
-            out.append(f"\tchain {chain} {{")
-            out.append("\t\t" + line_comment(f"# role: {role.id} ({role.title})"))
-            out += [f"\t\t{nft_statement(rule)}" for rule in role.rules]
-            out.append("\t}")
+        for rule in role.rules:
+            if rule.inbound:
+                out.append(f"\t\t{nft_statement(rule)}")
+            else:
+                out.append("\t\t" + line_comment(f"# {outbound_note(rule)}"))
+        out.append("\t}")
+        out += [f"\t{line}" for line in nft_base_chain(chain, role.id)]
         out.append("}")
         return "\n".join(out) + "\n"
