@@ -81,10 +81,6 @@ def _is_str(value: object) -> bool:
     return type(value) is str
 
 
-def _is_str(value: object) -> bool:
-    return type(value) is str
-
-
 def _port_ok(value: object) -> bool:
     return type(value) is int and MIN_PORT <= value <= MAX_PORT
 

@@ -277,7 +277,7 @@ def test_policy_not_json(tmp_path: Path) -> None:
     bad.write_text('{"policy_version": 1,\n oops}')
     with pytest.raises(PolicyError, match=r"p.json:2: policy is not valid JSON"):
         load_policy(bad)
-    with pytest.raises(PolicyError, match="missing.json: cannot read: No such file or directory"):
+    with pytest.raises(PolicyError, match=r"missing\.json: cannot read: No such file or directory"):
         load_policy(tmp_path / "missing.json")
 
 
