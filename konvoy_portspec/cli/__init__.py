@@ -245,6 +245,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    out_of_memory = False
     try:
         code: int = args.func(args)
     except PortSpecError as exc:
@@ -267,12 +268,16 @@ def run(argv: Sequence[str] | None = None) -> int:
         print("portspec: error: input nested too deeply to read", file=sys.stderr)
         return EXIT_INPUT
     except MemoryError:
-        print("portspec: error: not enough memory for this input", file=sys.stderr)
-        return EXIT_INPUT
+        # Report after the except block: only then are the frames holding the input's
+        # objects gone, so writing the message cannot run out of memory again.
+        out_of_memory = True
     except OSError as exc:  # stdout on a full disk, a closed terminal: not a finding
         _silence_stdout()
         print(f"portspec: error: cannot write output: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_OUTPUT
+    if out_of_memory:
+        os.write(2, b"portspec: error: not enough memory for this input\n")
+        return EXIT_INPUT
     return code
 
 
@@ -291,7 +296,11 @@ def main() -> None:
         from konvoy_portspec.cli.completion import autocomplete
 
         sys.exit(autocomplete(build_parser()))
-    code = run()
+    try:
+        code = run()
+    except MemoryError:  # raised again while an error was being reported
+        os.write(2, b"portspec: error: not enough memory for this input\n")
+        code = EXIT_INPUT
     try:
         sys.stdout.flush()
     except BrokenPipeError:

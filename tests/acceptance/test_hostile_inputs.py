@@ -360,3 +360,27 @@ def test_html_the_parser_rejects_is_a_portspec_error():
     page = "<html><body><![-8U1t924t8:*_'T:!<table><tr><th>Port</th></tr></table></body></html>"
     with pytest.raises(PortSpecError, match="HTML the parser cannot read"):
         k.extract(page)
+
+
+def test_running_out_of_memory_is_one_line_and_exit_3(tmp_path):
+    """A 15 MB page under a 200 MB address-space limit: a clean error, no output file."""
+    import resource
+
+    rows = "".join(f"| {1 + i % 65535} | component-{i} | notes {i} |\n" for i in range(300_000))
+    page = tmp_path / "ports.md"
+    page.write_text("## Worker nodes\n\n| Port | Component | Notes |\n|---|---|---|\n" + rows)
+    out = tmp_path / "out.json"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (200 * 1024 * 1024, 200 * 1024 * 1024))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "konvoy_portspec", "extract", str(page), "-o", str(out)],
+        capture_output=True,
+        preexec_fn=limit,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 3
+    assert one_clean_line(proc) == "portspec: error: not enough memory for this input"
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["ports.md"]
