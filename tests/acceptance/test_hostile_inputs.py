@@ -363,7 +363,7 @@ def test_html_the_parser_rejects_is_a_portspec_error():
 
 
 def test_running_out_of_memory_is_one_line_and_exit_3(tmp_path):
-    """A 15 MB page under a 200 MB address-space limit: a clean error, no output file."""
+    """A 13 MB page under a 200 MB address-space limit: a clean error, no output file."""
     import resource
 
     rows = "".join(f"| {1 + i % 65535} | component-{i} | notes {i} |\n" for i in range(300_000))
