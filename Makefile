@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup provision demo test test-thorough lint typecheck unit spec spec-check docs man bench clean
+.PHONY: setup provision demo test test-thorough sphinx-floor lint typecheck unit spec spec-check docs man bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ demo: setup
 	$(BIN)/portspec diff v1.8 v2.1
 
 ## The whole test suite: lint, types, spec freshness, unit + integration tests.
-test: setup lint typecheck unit
+test: setup lint typecheck unit sphinx-floor
 
 lint: setup
 	$(BIN)/ruff check .
@@ -45,6 +45,11 @@ typecheck: setup
 
 unit: setup
 	HYPOTHESIS_PROFILE=quick $(BIN)/python -m pytest
+
+## The Sphinx extension's tests on the oldest Sphinx pyproject.toml allows (own venv);
+## the main suite runs them on the newest.
+sphinx-floor: setup
+	$(BIN)/python scripts/sphinx_matrix.py floor
 
 ## The same suite with the thorough hypothesis profile (1,000 examples a property).
 test-thorough: setup lint typecheck
@@ -69,4 +74,4 @@ bench: setup
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build dist docs/_build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-sphinx-floor .venv-sphinx-latest build dist docs/_build .pytest_cache .mypy_cache .ruff_cache

@@ -25,6 +25,9 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
 root_doc = "index"
+# confval (the extension's page documents its settings with it) is built in from 7.4;
+# the extension itself supports Sphinx 7.2 and later.
+needs_sphinx = "7.4"
 
 # The extension: pages that name no release show the newest bundled one.
 portspec_default_release = "latest"

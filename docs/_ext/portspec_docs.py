@@ -2,6 +2,8 @@
 
 * ``.. portspec-cli-help::`` renders ``portspec --help`` and every subcommand's help
   from :func:`konvoy_portspec.cli.build_parser`, so the CLI reference cannot drift.
+* ``.. portspec-role-ids::`` lists the role ids of the bundled releases (id, titles,
+  releases), so the extension's page names exactly the ids that exist.
 * At ``config-inited`` one page per bundled release (``releases/vX.Y.rst``), the
   release index and the changelog (``releases/changelog.rst``) are generated from
   :func:`konvoy_portspec.releases`, so a new bundled release appears by itself.
@@ -73,6 +75,33 @@ class CliHelpDirective(SphinxDirective):
             self.state.document.note_implicit_target(section)
             result.append(section)
         return result
+
+
+class RoleIdsDirective(SphinxDirective):
+    """A table of the bundled releases' role ids: id, the titles it has, its releases."""
+
+    has_content = False
+    option_spec: ClassVar[dict[str, Any]] = {}
+
+    def run(self) -> list[nodes.Node]:
+        from konvoy_portspec_sphinx.nodes_builder import make_table
+
+        from konvoy_portspec import load, releases
+
+        titles: dict[str, list[str]] = {}
+        found: dict[str, list[str]] = {}
+        for release in releases():
+            for role in load(release).roles.ordered:
+                titles.setdefault(role.id, [])
+                if role.title not in titles[role.id]:
+                    titles[role.id].append(role.title)
+                found.setdefault(role.id, []).append(release)
+        rows = [
+            [f"{role_id}", "; ".join(titles[role_id]), ", ".join(found[role_id])]
+            for role_id in titles
+        ]
+        table = make_table(None, ["Role id", "Title", "Releases"], rows, ["portspec-role-ids"])
+        return [table]
 
 
 # --- generated release pages ---------------------------------------------------
@@ -182,5 +211,6 @@ def _on_config_inited(app: Any, config: Any) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("portspec-cli-help", CliHelpDirective)
+    app.add_directive("portspec-role-ids", RoleIdsDirective)
     app.connect("config-inited", _on_config_inited)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

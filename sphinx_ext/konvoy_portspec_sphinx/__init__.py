@@ -8,62 +8,78 @@ In ``conf.py``::
 
 then ``.. konvoy-ports:: v2.1``, ``.. konvoy-ports-diff:: v2.0 v2.1`` and
 ``:konvoy-port:`kubelet``` in reST or MyST pages.
+
+Works with every Sphinx that ``pyproject.toml`` allows (``sphinx>=7.2``): calls that
+newer Sphinx added are made only where they exist, and ``scripts/sphinx_matrix.py``
+runs the extension's tests on the declared floor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Set
 from typing import TYPE_CHECKING, Any
 
 from konvoy_portspec import __version__
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
-    from sphinx.config import Config
-    from sphinx.environment import BuildEnvironment
 
 __all__ = ["__version__", "setup"]
 
+#: Bumped when what the extension stores in the environment changes shape: Sphinx then
+#: re-reads every page instead of unpickling records it would misread.
+ENV_VERSION = 2
 
-def _reset_memo(app: Sphinx, env: BuildEnvironment, docnames: Set[str]) -> None:
-    from konvoy_portspec_sphinx.registry import reset
+#: (name, default, types, description) of each config value.
+_CONFIG: tuple[tuple[str, Any, frozenset[type], str], ...] = (
+    (
+        "portspec_default_release",
+        "",
+        frozenset({str}),
+        "release shown by konvoy-ports and konvoy-port when none is named",
+    ),
+    (
+        "portspec_spec_paths",
+        [],
+        frozenset({list, tuple}),
+        "spec JSON files or folders of them (relative to conf.py) that add or override releases",
+    ),
+)
 
-    reset(env)
 
+def _add_config_values(app: Sphinx) -> None:
+    """The config values; ``description=`` only where Sphinx has it (7.4 and later)."""
+    import sphinx
 
-def _remember_confdir(app: Sphinx, config: Config) -> None:
-    from konvoy_portspec_sphinx.registry import remember_confdir
-
-    remember_confdir(config, str(app.confdir))
+    describe = sphinx.version_info[:2] >= (7, 4)
+    for name, default, types, description in _CONFIG:
+        if describe:
+            app.add_config_value(name, default, "env", types=types, description=description)
+        else:
+            app.add_config_value(name, default, "env", types=types)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Register the directives, the role and the config values."""
+    """Register the config values, directives, role, domain and event handlers."""
+    from konvoy_portspec_sphinx import config_check, freshness, links, messages
     from konvoy_portspec_sphinx.directives import PortRole, PortsDiffDirective, PortsDirective
+    from konvoy_portspec_sphinx.domain import KonvoyDomain
+    from konvoy_portspec_sphinx.inline import port_literal
 
-    app.add_config_value(
-        "portspec_default_release",
-        "",
-        "env",
-        types=frozenset({str}),
-        description="release shown by konvoy-ports and konvoy-port when none is named",
-    )
-    app.add_config_value(
-        "portspec_spec_paths",
-        [],
-        "env",
-        types=frozenset({list, tuple}),
-        description="spec JSON files or folders of them (relative to conf.py) that add "
-        "or override releases",
-    )
+    _add_config_values(app)
+    app.add_message_catalog(messages.CATALOG, messages.LOCALE_DIR)
+    app.add_domain(KonvoyDomain)
     app.add_directive("konvoy-ports", PortsDirective)
     app.add_directive("konvoy-ports-diff", PortsDiffDirective)
     app.add_role("konvoy-port", PortRole())
-    app.connect("config-inited", _remember_confdir)
-    app.connect("env-before-read-docs", _reset_memo)
+    app.add_node(port_literal, html=(links.visit_port_literal_html, links.depart_port_literal_html))
+    app.connect("missing-reference", links.keep_unlinked, priority=900)  # after intersphinx
+    # before Sphinx's own type check (priority 800), which then sees coerced values
+    app.connect("config-inited", config_check.check_config, priority=400)
+    app.connect("config-inited", freshness.remember_confdir)
+    app.connect("env-get-outdated", freshness.on_env_get_outdated)
     return {
         "version": __version__,
-        "env_version": 1,
+        "env_version": ENV_VERSION,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

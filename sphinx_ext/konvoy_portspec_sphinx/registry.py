@@ -3,62 +3,77 @@
 A user spec (``portspec_spec_paths`` in conf.py: files, or folders of ``*.json``) adds
 a release, or overrides a bundled one, under the name in its ``release`` field.
 
-Spec files are read at most once per build and per file version: the memo lives on the
-build environment (dropped with it, never pickled, reset at each read phase) and is
-keyed on path, mtime and size, so a long-running ``sphinx-autobuild`` never serves an
-edited file from a stale cache.
+What is wrong with the user's files (bad JSON, a schema error, a missing path, one
+release in two files) is collected as :class:`Problem` values located at the file and
+line, for the build to report once, not per page.
+
+Spec files are read at most once per file version: the :class:`Memo` is keyed on path,
+mtime and size, so a long-running ``sphinx-autobuild`` never serves an edited file from
+a stale cache. Each read also keeps the file's sha256, which is what a page records
+about the releases it showed (:meth:`Registry.fingerprint`): a page is re-read exactly
+when what one of its release names means has changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from konvoy_portspec.errors import PortSpecError, SpecFormatError
 from konvoy_portspec.io import bundled
 from konvoy_portspec.io.files import MAX_SPEC_SIZE, read_bytes
+from konvoy_portspec.io.schema_check import line_of
 from konvoy_portspec.io.spec_json import loads
 from konvoy_portspec.model import Spec
 from konvoy_portspec.release_names import normalize, resolve, sort_key
 
 _Stamp = tuple[int, int]
+#: What a release name meant when a page was read: (release, file, sha256 of the
+#: file), or ``None`` for a name that named no release.
+Fingerprint = tuple[str, str, str] | None
+
+
+@dataclass
+class _Read:
+    stamp: _Stamp
+    sha256: str
+    result: Spec | PortSpecError
+    release_line: int | None
 
 
 @dataclass
 class Memo:
-    """Per-build state: parsed files by stamp, and problems already reported per doc."""
+    """Parsed spec files by path, valid while the file's (mtime, size) is unchanged."""
 
-    files: dict[str, tuple[_Stamp, Spec | PortSpecError]] = field(default_factory=dict)
-    reported: set[tuple[str, str]] = field(default_factory=set)
-
-
-_MEMOS: weakref.WeakKeyDictionary[object, Memo] = weakref.WeakKeyDictionary()
-#: conf.py's folder per Sphinx config object (user spec paths are relative to it).
-_CONFDIRS: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+    files: dict[str, _Read] = field(default_factory=dict)
 
 
-def remember_confdir(config: object, confdir: str) -> None:
-    _CONFDIRS[config] = confdir
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the configured spec files, and where it is: a file and
+    line, or the conf.py ``setting`` that names a path that is not there."""
 
+    message: str
+    path: str | None = None
+    line: int | None = None
+    setting: str | None = None
 
-def confdir_of(config: object, fallback: str) -> str:
-    """The conf.py folder recorded for ``config`` (``fallback`` when there is none)."""
-    return _CONFDIRS.get(config, fallback)
+    @property
+    def location(self) -> str | None:
+        """``path:line`` (or ``path``) for a Sphinx warning."""
+        if self.path is None:
+            return None
+        return self.path if self.line is None else f"{self.path}:{self.line}"
 
+    def __str__(self) -> str:
+        where = self.location
+        return f"{where}: {self.message}" if where else self.message
 
-def memo_for(owner: object) -> Memo:
-    """The memo of one build environment (created on first use)."""
-    memo = _MEMOS.get(owner)
-    if memo is None:
-        memo = _MEMOS[owner] = Memo()
-    return memo
-
-
-def reset(owner: object) -> None:
-    """Forget everything read so far (called when a build starts reading documents)."""
-    _MEMOS.pop(owner, None)
+    @classmethod
+    def of(cls, error: PortSpecError) -> Problem:
+        return cls(error.message, error.path, error.line)
 
 
 def _stamp(path: str) -> _Stamp:
@@ -66,22 +81,30 @@ def _stamp(path: str) -> _Stamp:
     return (st.st_mtime_ns, st.st_size)
 
 
-def read_spec(memo: Memo, path: str, *, check: bool) -> Spec:
-    """A spec file, parsed once per version of the file; errors are memoised too."""
+def _read(memo: Memo, path: str, *, check: bool) -> _Read:
     try:
         stamp = _stamp(path)
     except OSError as exc:
         raise SpecFormatError(f"cannot read: {exc.strerror}", path=path) from None
     hit = memo.files.get(path)
-    if hit is not None and hit[0] == stamp:
-        result = hit[1]
-    else:
-        try:
-            name, raw = read_bytes(path, SpecFormatError, "spec file", limit=MAX_SPEC_SIZE)
-            result = loads(raw, path=name, check=check)
-        except PortSpecError as exc:
-            result = exc
-        memo.files[path] = (stamp, result)
+    if hit is not None and hit.stamp == stamp:
+        return hit
+    sha256, line = "", None
+    result: Spec | PortSpecError
+    try:
+        name, raw = read_bytes(path, SpecFormatError, "spec file", limit=MAX_SPEC_SIZE)
+        sha256 = hashlib.sha256(raw).hexdigest()
+        result = loads(raw, path=name, check=check)
+        line = line_of(raw, ("release",))
+    except PortSpecError as exc:
+        result = exc
+    read = memo.files[path] = _Read(stamp, sha256, result, line)
+    return read
+
+
+def read_spec(memo: Memo, path: str, *, check: bool) -> Spec:
+    """A spec file, parsed once per version of the file; errors are memoised too."""
+    result = _read(memo, path, check=check).result
     if isinstance(result, PortSpecError):
         raise result
     return result
@@ -102,7 +125,7 @@ class Registry:
 
     entries: dict[str, ReleaseSource]
     user_files: list[str]
-    problems: list[PortSpecError]
+    problems: list[Problem]
     memo: Memo
 
     def names(self) -> list[str]:
@@ -112,16 +135,28 @@ class Registry:
         """The entry for ``v2.1``, ``2.1`` or ``latest``; else :class:`UnknownReleaseError`."""
         return self.entries[resolve(name, self.names())]
 
-    def load(self, name: str) -> tuple[Spec, list[str]]:
-        """A release's spec and the files a page showing it depends on."""
+    def load(self, name: str) -> Spec:
+        """A release's spec."""
         entry = self.resolve(name)
-        spec = read_spec(self.memo, entry.path, check=not entry.bundled)
-        return spec, [entry.path, *self.user_files]
+        return read_spec(self.memo, entry.path, check=not entry.bundled)
+
+    def fingerprint(self, name: str) -> Fingerprint:
+        """What ``name`` means now: the release, its file and the file's sha256
+        (``None`` when it names no release)."""
+        try:
+            entry = self.resolve(name)
+        except PortSpecError:
+            return None
+        try:
+            read = _read(self.memo, entry.path, check=not entry.bundled)
+        except PortSpecError:
+            return (entry.release, entry.path, "")
+        return (entry.release, entry.path, read.sha256)
 
 
-def _user_files(paths: Sequence[str], confdir: str) -> list[str | PortSpecError]:
+def _user_files(paths: Sequence[str], confdir: str) -> list[str | Problem]:
     """Spec files named in conf.py (folders expanded), or the problem with each entry."""
-    out: list[str | PortSpecError] = []
+    out: list[str | Problem] = []
     for raw in paths:
         path = os.path.normpath(os.path.join(confdir, os.fspath(raw)))
         if os.path.isdir(path):
@@ -133,28 +168,49 @@ def _user_files(paths: Sequence[str], confdir: str) -> list[str | PortSpecError]
         elif os.path.isfile(path):
             out.append(path)
         else:
-            out.append(SpecFormatError("portspec_spec_paths: no such file or directory", path=path))
+            out.append(
+                Problem(
+                    f"portspec_spec_paths: no such file or directory: {path}",
+                    setting="portspec_spec_paths",
+                )
+            )
     return out
 
 
 def build_registry(memo: Memo, spec_paths: Sequence[str], confdir: str) -> Registry:
-    """Bundled releases (by file name) overlaid with the user's specs (by release field)."""
+    """Bundled releases (by file name) overlaid with the user's specs (by release field).
+
+    Two user files with one release: the later one (in the order of
+    ``portspec_spec_paths``, a folder's files by name) is used, and a problem names both.
+    """
     entries = {
         release: ReleaseSource(release, bundled.path_of(release), bundled=True)
         for release in bundled.releases()
     }
     files: list[str] = []
-    problems: list[PortSpecError] = []
+    problems: list[Problem] = []
     for path in _user_files(spec_paths, confdir):
-        if isinstance(path, PortSpecError):
+        if isinstance(path, Problem):
             problems.append(path)
             continue
+        if path in files:
+            continue  # named twice (a file and its folder): one file, no conflict
         files.append(path)
         try:
             spec = read_spec(memo, path, check=True)
         except PortSpecError as exc:
-            problems.append(exc)
+            problems.append(Problem.of(exc))
             continue
         release = normalize(spec.release)
+        before = entries.get(release)
+        if before is not None and not before.bundled:
+            problems.append(
+                Problem(
+                    f"release {release} is also in {before.path}; "
+                    f"this file is used (the later one)",
+                    path,
+                    memo.files[path].release_line,
+                )
+            )
         entries[release] = ReleaseSource(release, path, bundled=False)
     return Registry(entries, files, problems, memo)
