@@ -1,9 +1,14 @@
 """Docs page -> :class:`~konvoy_portspec.model.Spec`.
 
 Pipeline: decode the bytes (UTF-8, BOM, CRLF), split off front matter, read the page as
-markdown (markdown-it-py) or as a whole HTML page (beautifulsoup4) into a list of
-events, then turn the port tables among them into roles (``build``). Heavy parsers are
-imported here and only here, so the CLI pays for them only when a page is read.
+markdown (markdown-it-py; MDX pages too) or as a whole HTML page (beautifulsoup4) into a
+list of events, then turn the port tables among them into roles (``build``). Heavy
+parsers are imported here and only here, so the CLI pays for them only when a page is
+read.
+
+What a page holds that is not worth refusing it for (a port cell in prose) is reported
+through an optional ``warnings`` list; with ``keep_going``, a broken port cell is
+reported there too and its row left out, instead of raising :class:`ExtractError`.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from typing import Any
 from konvoy_portspec.errors import ExtractError, PortSpecError, SpecFormatError
 from konvoy_portspec.extraction.build import build_page
 from konvoy_portspec.extraction.events import Event
+from konvoy_portspec.extraction.findings import ExtractWarning
+from konvoy_portspec.extraction.markup import is_mdx
 from konvoy_portspec.io.files import read_bytes
 from konvoy_portspec.io.spec_json import check_spec
 from konvoy_portspec.model import Role, RoleMap, Source, Spec
 from konvoy_portspec.release_names import normalize
 
 __all__ = [
+    "ExtractWarning",
     "decode",
     "extract",
     "extract_bytes",
@@ -145,29 +153,43 @@ def is_html_page(text: str, path: str | None = None) -> bool:
     return _HTML_PAGE.match(text[:4096]) is not None
 
 
-def read_events(body: str, path: str | None = None) -> list[Event]:
-    """Headings, captions and tables of a page body (front matter already split off),
-    read as a whole HTML page or as markdown."""
+def read_events(body: str, path: str | None = None, mdx: bool | None = None) -> list[Event]:
+    """Headings, captions, tabs and tables of a page body (front matter already split
+    off), read as a whole HTML page or as markdown (``mdx``: as MDX, where indentation
+    makes no code block; by default judged from the path and the text)."""
     if is_html_page(body, path):
         from konvoy_portspec.extraction.html_reader import read_html
 
         return read_html(body)
     from konvoy_portspec.extraction.markdown_reader import read_markdown
 
-    return read_markdown(body)
+    return read_markdown(body, mdx=is_mdx(body, path) if mdx is None else mdx)
 
 
-def read_page(text: str, path: str | None = None) -> tuple[dict[str, Any], list[Role], int]:
+def read_page(
+    text: str,
+    path: str | None = None,
+    *,
+    warnings: list[ExtractWarning] | None = None,
+    keep_going: bool = False,
+) -> tuple[dict[str, Any], list[Role], int]:
     """Front matter, roles and number of port tables of decoded page text: the pipeline
-    ``extract`` and ``scan`` share. Errors carry the page's path (or ``<input>``)."""
+    ``extract`` and ``scan`` share. Errors carry the page's path (or ``<input>``), and
+    so do the findings added to ``warnings`` (see :func:`extract_text`)."""
     name = path or "<input>"
     meta, body = split_front_matter(_normalized(text, name))
+    found: list[ExtractWarning] = []
     try:
-        roles, tables = build_page(read_events(body, path))
+        html = is_html_page(body, path)
+        mdx = not html and is_mdx(body, path)
+        events = read_events(body, path, mdx)
+        roles, tables = build_page(events, jsx=mdx, warnings=found, keep_going=keep_going)
     except PortSpecError as exc:
         raise exc.with_location(path=name) from None
     except RecursionError:
         raise ExtractError("page is nested too deeply to read", path=name) from None
+    if warnings is not None:
+        warnings.extend(w.located(name) for w in found)
     return meta, roles, tables
 
 
@@ -184,11 +206,19 @@ def extract_text(
     release: str | None = None,
     product: str | None = None,
     sha256: str | None = None,
+    warnings: list[ExtractWarning] | None = None,
+    keep_going: bool = False,
 ) -> Spec:
-    """Extract a spec from page text. ``path`` is used for messages and release guessing."""
+    """Extract a spec from page text. ``path`` is used for messages and release guessing.
+
+    ``warnings``, when given, receives what the page holds that did not stop it from
+    being read: a port cell in prose, kept as a port-less rule. With ``keep_going``, a
+    broken port cell (``70000``, ``six``) is added there as an error and its row left
+    out, instead of raising :class:`ExtractError` (pass ``warnings`` to see them).
+    """
     name = path or "<input>"
     text = _normalized(text, name)
-    meta, roles, _ = read_page(text, path)
+    meta, roles, _ = read_page(text, path, warnings=warnings, keep_going=keep_going)
     if not roles:
         raise ExtractError("no port table found (no table with a port column)", path=name)
     digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -213,6 +243,8 @@ def extract_bytes(
     path: str | None = None,
     release: str | None = None,
     product: str | None = None,
+    warnings: list[ExtractWarning] | None = None,
+    keep_going: bool = False,
 ) -> Spec:
     """Extract a spec from page bytes; the source records the sha256 of the bytes as
     they are. ``name`` is what decoding errors call the input."""
@@ -222,6 +254,8 @@ def extract_bytes(
         release=release,
         product=product,
         sha256=hashlib.sha256(raw).hexdigest(),
+        warnings=warnings,
+        keep_going=keep_going,
     )
 
 
@@ -231,10 +265,20 @@ def extract_file(
     release: str | None = None,
     product: str | None = None,
     source_name: str | None = None,
+    warnings: list[ExtractWarning] | None = None,
+    keep_going: bool = False,
 ) -> Spec:
     """Extract a spec from a page on disk; the source records its name and sha256."""
     name, raw = read_bytes(path, ExtractError, "page")
-    spec = extract_bytes(raw, name=name, path=name, release=release, product=product)
+    spec = extract_bytes(
+        raw,
+        name=name,
+        path=name,
+        release=release,
+        product=product,
+        warnings=warnings,
+        keep_going=keep_going,
+    )
     if source_name is not None and spec.source is not None:
         spec = spec.replace(source=Source(source_name, spec.source.sha256))
     return spec
@@ -245,16 +289,24 @@ def extract(
     *,
     release: str | None = None,
     product: str | None = None,
+    warnings: list[ExtractWarning] | None = None,
+    keep_going: bool = False,
 ) -> Spec:
     """A page given as a path, as text, or as bytes -> spec.
 
     A ``str`` is taken as a path when it is one line naming an existing file, and as
-    page text otherwise.
+    page text otherwise. ``warnings`` and ``keep_going``: see :func:`extract_text`.
     """
+    options: dict[str, Any] = {
+        "release": release,
+        "product": product,
+        "warnings": warnings,
+        "keep_going": keep_going,
+    }
     if isinstance(source, bytes):
-        return extract_bytes(source, release=release, product=product)
+        return extract_bytes(source, **options)
     if isinstance(source, os.PathLike) or (
         "\n" not in source and len(source) < 4096 and os.path.isfile(source)
     ):
-        return extract_file(source, release=release, product=product)
-    return extract_text(source, release=release, product=product)
+        return extract_file(source, **options)
+    return extract_text(source, **options)

@@ -1,20 +1,42 @@
-"""Reading the text of table cells: port cells, protocol cells, column headers, titles.
+"""Reading port and protocol cells as real docs write them.
 
 Pure functions over already-extracted plain text, shared by the markdown and HTML
 readers. Real docs write the same port in many ways (``22``, ``2379-2380``,
-``30000–32767``, ``10250/TCP``, ``UDP 4789 (default)``, ``9091, 9092``, ``6443*``);
-each spelling is normalised here, once.
+``30000–32767``, ``10250/TCP``, ``UDP 4789 (default)``, ``9091, 9092``, ``6443*``),
+wrap it in prose (``usually UDP 8472``, ``TCP 2379 but may differ``), name a protocol
+by its number (``GRE, protocol number 47``) or write no port at all ("Provider
+dependent"); each spelling is normalised here, once.
+
+What stays an error is what looks like a broken port, a docs bug a CI gate should
+stop: a number out of range (``70000``, ``0``), a reversed range (``32767-30000``), a
+number glued to letters (``22a``), a lone number word (``six``).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from konvoy_portspec.errors import ExtractError
+from konvoy_portspec.extraction.text import DASHES, FOOTNOTES, collapse, word_set
+from konvoy_portspec.extraction.titles import clean_title, known_role, role_id_for
 from konvoy_portspec.model import MAX_PORT, MIN_PORT
+from konvoy_portspec.protocols import lookup
+
+__all__ = [  # the title helpers are re-exported for the firewall rules page reader
+    "NO_PORT_WORDS",
+    "PortCell",
+    "clean_title",
+    "collapse",
+    "is_port_text",
+    "known_role",
+    "parse_port_cell",
+    "parse_protocol_cell",
+    "role_id_for",
+]
 
 #: Transport protocol names as docs spell them, to the canonical lower-case id.
 PROTOCOL_NAMES = {
@@ -39,33 +61,31 @@ BOTH_WORDS = {"both", "any", "all", "tcp/udp", "udp/tcp"}
 TCP_APPLICATION_PROTOCOLS = {"http", "https", "grpc", "ssh", "bgp", "tls", "h2", "websocket"}
 #: Port cells that name no port number; such rows are kept as port-less rules.
 NO_PORT_WORDS = {"", "n/a", "na", "none", "-", "any", "all", "*", "not applicable", "tbd"}
+#: Number words: alone in a port cell they are a port someone forgot to write as digits.
+NUMBER_WORDS = word_set(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    "fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty "
+    "sixty seventy eighty ninety hundred thousand"
+)
 
-_DASHES = dict.fromkeys(
-    map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-"
-)
-_FOOTNOTES = re.compile(
-    r"\[\^?\w{1,3}\]|\^\w{1,3}\b|[*\u2020\u2021\u00a7\u00b6\u2051]|[\u00b9\u00b2\u00b3\u2070-\u2079]"
-)
 _PAREN = re.compile(r"\(([^()]*)\)")
 _PROTO_TOKEN = re.compile(
     r"(?<![\w-])(ip[\s-]*in[\s-]*ip|ipv6-icmp|icmpv6|tcp|udp|sctp|icmp|ipip|esp|ah|gre|vrrp|igmp)(?![\w-])",
     re.IGNORECASE,
 )
+#: ``protocol 4``, ``IP protocol number 47``, ``protocol no. 112``: a protocol by number.
+_PROTOCOL_NUMBER = re.compile(
+    r"\b(?:ip\s+)?protocol(?:\s+(?:number|no\.?|#))?\s*:?\s*(\d{1,4})\b", re.IGNORECASE
+)
 _RANGE_SPACES = re.compile(r"(\d)\s*(?:-|:|\.\.|\bto\b|\bthrough\b|\bthru\b)\s*(\d)", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*(?:,|;|/|&|\+|\band\b|\bor\b)\s*|\s+", re.IGNORECASE)
 _SINGLE = re.compile(r"\d+")
 _RANGE = re.compile(r"(\d+)[-:](\d+)")
-_WS = re.compile(r"\s+")
-
-
-#: Invisible characters that docs toolchains put in headings and cells (Docusaurus puts a
-#: zero-width space in its heading anchors); ``str.split`` does not count them as space.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-
-
-def collapse(text: str) -> str:
-    """Whitespace (tabs, newlines, no-break spaces) collapsed to single spaces."""
-    return " ".join(text.translate(_INVISIBLE).split())
+#: Digits that are prose, not a port: versions (``1.28``) and ordinals (``3rd``).
+_NOT_A_NUMBER = re.compile(r"v?\d+(?:\.\d+)+|\d+(?:st|nd|rd|th)", re.IGNORECASE)
+_PUNCTUATION = ".!?'\"`()[]"
+#: Words that only join the parts of a cell: left out of its prose remark.
+_GLUE = frozenset({"or", "and", "-", "&", "/"})
 
 
 #: One item of a port cell: first and last port (``None`` for a port-less item such as
@@ -75,10 +95,12 @@ Entry = tuple[int | None, int | None, tuple[str, ...], str]
 
 @dataclass(frozen=True, slots=True)
 class PortCell:
-    """What one port cell says: its entries (see :data:`Entry`)."""
+    """What one port cell says: its entries (see :data:`Entry`). ``prose`` marks a cell
+    of words that names neither a port nor a protocol ("Provider dependent")."""
 
     entries: tuple[Entry, ...]
     raw: str = ""
+    prose: bool = False
 
     @property
     def ranges(self) -> tuple[tuple[int, int], ...]:
@@ -113,6 +135,24 @@ def _protocols_in(text: str) -> tuple[list[str], str]:
     return found, rest
 
 
+def _numbered_protocols(text: str, raw: str) -> tuple[list[str], str]:
+    """Protocols named by number (``protocol number 47`` -> ``gre``) and the text
+    without them; an unknown number is an error, never a guess."""
+    if "rotocol" not in text and "ROTOCOL" not in text:
+        return [], text
+    found: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        protocol = lookup(str(int(match.group(1))))
+        if protocol is None or protocol.number is None:
+            raise ExtractError(f"unknown IP protocol number {match.group(1)} in cell {raw!r}")
+        if protocol.name not in found:
+            found.append(protocol.name)
+        return " "
+
+    return found, _PROTOCOL_NUMBER.sub(take, text)
+
+
 def _check_port(value: int, raw: str) -> int:
     if not MIN_PORT <= value <= MAX_PORT:
         raise ExtractError(f"port {value} out of range {MIN_PORT}-{MAX_PORT} in cell {raw!r}")
@@ -125,6 +165,27 @@ def _port_range(first: str, last: str, raw: str) -> tuple[int, int]:
     if start > end:
         raise ExtractError(f"reversed port range {start}-{end} in cell {raw!r}")
     return start, end
+
+
+_PAIR_TOKENS = re.compile(_PROTO_TOKEN.pattern + r"|(?<![\w.])(\d+(?:-\d+)?)(?![\w.])", re.I)
+
+
+def _pairs(item: str) -> list[str]:
+    """``7000 TCP 9042 UDP`` / ``TCP 7000 UDP 9042`` (a matrix cell, a ``<br>`` list)
+    as one item per protocol; other items (``TCP/UDP 53``) as they are."""
+    if "(" in item:
+        return [item]
+    tokens = list(_PAIR_TOKENS.finditer(item))
+    kinds = ["p" if t.group(1) else "n" for t in tokens]
+    if kinds.count("p") < 2 or kinds.count("n") < 2 or "pp" in "".join(kinds):
+        return [item]
+    protocols = [t for t in tokens if t.group(1)]
+    if kinds[0] == "p":  # protocol first: each protocol starts an item
+        cuts = [t.start() for t in protocols[1:]]
+    else:  # port first: each protocol ends one
+        cuts = [t.end() for t in protocols[:-1]]
+    bounds = [0, *cuts, len(item)]
+    return [item[a:b].strip() for a, b in itertools.pairwise(bounds)]
 
 
 def _split_items(text: str) -> list[str]:
@@ -145,15 +206,17 @@ def _split_items(text: str) -> list[str]:
     items.append("".join(current))
     out: list[str] = []
     for item in items:
-        out.extend(re.split(r"\s+(?:and|or)\s+", item, flags=re.IGNORECASE))
+        for part in re.split(r"\s+(?:and|or)\s+", item, flags=re.IGNORECASE):
+            out.extend(_pairs(part))
     return [i.strip() for i in out if i.strip()]
 
 
 _ONLY_PROTOCOL_GLUE = re.compile(r"[\s/,&+]|\band\b|\bor\b", re.IGNORECASE)
 
 
-def _parse_item(item: str, raw: str) -> list[Entry]:
-    protocols: list[str] = []
+def _parse_item(item: str, raw: str) -> tuple[list[Entry], list[str]]:
+    """The entries of one list item and the words of prose around its ports."""
+    protocols, item = _numbered_protocols(item, raw)
     remarks: list[str] = []
 
     def paren(match: re.Match[str]) -> str:
@@ -173,12 +236,14 @@ def _parse_item(item: str, raw: str) -> list[Entry]:
     text = _RANGE_SPACES.sub(r"\1-\2", collapse(text))
     text = re.sub(r"(?<!\d):|:(?!\d)", " ", text)
     text = re.sub(r"(?i)\bports?\b|\brange\b|#", " ", text).strip(" ,;/&+")
-    found_protocols = tuple(protocols)
+    named = tuple(protocols)
     remark = "; ".join(remarks)
     if text.casefold() in NO_PORT_WORDS:
-        return [(None, None, found_protocols, remark)]
+        return [(None, None, named, remark)], []
     entries: list[Entry] = []
+    words: list[str] = []
     for piece in _SPLIT.split(text):
+        piece = piece.strip(_PUNCTUATION)
         if not piece:
             continue
         if piece[:1].isdigit() and len(piece) > 12:  # int() refuses > 4300 digits anyway
@@ -187,17 +252,25 @@ def _parse_item(item: str, raw: str) -> list[Entry]:
             )
         if _SINGLE.fullmatch(piece):
             port = _check_port(int(piece), raw)
-            entries.append((port, port, found_protocols, remark))
+            entries.append((port, port, named, remark))
             continue
         match = _RANGE.fullmatch(piece)
         if match:
             start, end = _port_range(match.group(1), match.group(2), raw)
-            entries.append((start, end, found_protocols, remark))
+            entries.append((start, end, named, remark))
             continue
         if piece.casefold() in NO_PORT_WORDS and not entries:
             continue
-        raise ExtractError(f"not a port: {piece!r} in cell {raw!r}")
-    return entries or [(None, None, found_protocols, remark)]
+        if piece[:1].isdigit() and not _NOT_A_NUMBER.fullmatch(piece):
+            raise ExtractError(f"not a port: {piece!r} in cell {raw!r}")
+        words.append(piece)
+    if words and all(w.casefold() in NUMBER_WORDS for w in words):
+        raise ExtractError(f"not a port: {words[0]!r} in cell {raw!r}")
+    while words and words[0].casefold() in _GLUE:
+        words.pop(0)
+    while words and words[-1].casefold() in _GLUE:
+        words.pop()
+    return entries or [(None, None, named, remark)], words
 
 
 _PLAIN = re.compile(r"\s*(\d{1,5})(?:\s*[-\u2013:]\s*(\d{1,5}))?\s*")
@@ -205,10 +278,12 @@ _PLAIN = re.compile(r"\s*(\d{1,5})(?:\s*[-\u2013:]\s*(\d{1,5}))?\s*")
 
 @functools.lru_cache(maxsize=4096)
 def parse_port_cell(raw: str) -> PortCell:
-    """Parse a port cell. Raises :class:`ExtractError` for text that is not a port.
+    """Parse a port cell. Raises :class:`ExtractError` for a broken port.
 
     Each list item keeps the protocols named for it (``22/tcp, 53/udp``); an item that
-    names none takes the protocol the other items agree on (``TCP 9091, 9092``).
+    names none takes the protocol the other items agree on (``TCP 9091, 9092``). Words
+    around the ports are the cell's remark, kept on each of its ports
+    (``usually UDP 8472`` -> 8472/udp, remark ``usually``).
 
     >>> parse_port_cell("UDP 4789 (default)").entries
     ((4789, 4789, ('udp',), 'default'),)
@@ -218,182 +293,60 @@ def parse_port_cell(raw: str) -> PortCell:
     if plain is not None:  # the common case: "22", "30000-32767"
         start, end = _port_range(plain.group(1), plain.group(2) or plain.group(1), shown)
         return PortCell(((start, end, (), ""),), shown)
-    text = collapse(unicodedata.normalize("NFKC", raw).translate(_DASHES))
-    text = _FOOTNOTES.sub("", text.replace("`", ""))
+    text = collapse(unicodedata.normalize("NFKC", raw).translate(DASHES))
+    text = FOOTNOTES.sub("", text.replace("`", ""))
     entries: list[Entry] = []
+    prose: list[str] = []
     for item in _split_items(text) or [""]:
-        entries.extend(_parse_item(item, shown))
+        found, words = _parse_item(item, shown)
+        entries.extend(found)
+        if words:
+            prose.append(" ".join(words))
+    has_ports = any(s is not None for s, _, _, _ in entries)
+    if has_ports:
+        # "22, N/A" is a port list with a filler, not a port-less rule.
+        entries = [entry for entry in entries if entry[0] is not None or entry[2]]
     named = {protos for _, _, protos, _ in entries if protos}
     if len(named) == 1:
         (shared,) = named
         entries = [(s, e, protos or shared, r) for s, e, protos, r in entries]
-    if any(s is not None for s, _, _, _ in entries):
-        # "22, N/A" is a port list with a filler, not a port-less rule.
-        entries = [entry for entry in entries if entry[0] is not None or entry[2]]
-    return PortCell(tuple(entries), shown)
+    if has_ports and prose:
+        # Prose around the ports is a remark on each of them.
+        around = "; ".join(prose)
+        entries = [
+            (s, e, protos, "; ".join(filter(None, (r, around))) if s is not None else r)
+            for s, e, protos, r in entries
+        ]
+    entries = list(dict.fromkeys(entries))  # "GRE, protocol number 47": one rule
+    is_prose = bool(prose) and not has_ports and not named
+    return PortCell(tuple(entries), shown, is_prose)
+
+
+def is_port_text(text: str) -> bool:
+    """Whether ``text`` reads as a port cell (a port, a port-less word such as ``N/A``,
+    a protocol) rather than as words ("Worker nodes") or a broken port."""
+    try:
+        return not parse_port_cell(text).prose
+    except ExtractError:
+        return False
 
 
 @functools.lru_cache(maxsize=4096)
 def parse_protocol_cell(raw: str) -> tuple[tuple[str, ...], str]:
     """Protocols named in a protocol column, and any text that is not a protocol.
 
-    ``TCP/UDP`` and ``Both`` give two protocols; ``HTTPS`` counts as TCP. Text that
-    names no transport at all is returned as the remainder so the caller can keep it.
+    ``TCP/UDP`` and ``Both`` give two protocols; ``HTTPS`` counts as TCP;
+    ``protocol 4`` is IP-in-IP. Text that names no transport at all is returned as the
+    remainder so the caller can keep it.
     """
-    text = collapse(unicodedata.normalize("NFKC", raw).translate(_DASHES))
-    text = _FOOTNOTES.sub("", text)
+    text = collapse(unicodedata.normalize("NFKC", raw).translate(DASHES))
+    text = FOOTNOTES.sub("", text)
     if text.casefold() in BOTH_WORDS:
         return ("tcp", "udp"), ""
-    found, rest = _protocols_in(text)
+    numbered, rest = _numbered_protocols(text, collapse(raw))
+    found, rest = _protocols_in(rest)
+    found += [p for p in numbered if p not in found]
     rest = collapse(re.sub(r"[\s/,&+()]|\band\b|\bor\b", " ", rest, flags=re.IGNORECASE))
     if not found and rest.casefold() in TCP_APPLICATION_PROTOCOLS:
         return ("tcp",), text
     return tuple(found), ("" if found and not rest else text if rest else "")
-
-
-# --- column headers --------------------------------------------------------------
-
-PORT, PORT_START, PORT_END, PROTOCOL, COMPONENT, NOTES = (
-    "port",
-    "port_start",
-    "port_end",
-    "protocol",
-    "component",
-    "notes",
-)
-_COMPONENT_WORDS = {
-    "component",
-    "components",
-    "service",
-    "services",
-    "used",
-    "process",
-    "processes",
-    "application",
-    "applications",
-    "app",
-    "daemon",
-    "program",
-    "binary",
-    "workload",
-}
-_NOTES_WORDS = {
-    "notes",
-    "note",
-    "purpose",
-    "description",
-    "descriptions",
-    "comment",
-    "comments",
-    "details",
-    "usage",
-    "remarks",
-    "remark",
-    "function",
-    "use",
-    "reason",
-}
-_PROTOCOL_WORDS = {"protocol", "protocols", "proto", "transport", "l4"}
-
-
-@functools.lru_cache(maxsize=4096)
-def header_key(raw: str) -> str:
-    """A header cell reduced to lower-case words: ``**Port(s)**`` -> ``port``."""
-    text = _FOOTNOTES.sub("", unicodedata.normalize("NFKC", raw).translate(_DASHES)).casefold()
-    text = text.replace("(s)", "")
-    return " ".join(re.findall(r"[a-z0-9]+", text))
-
-
-#: A header holding one of these words (see ``header_key``) names a port column. The
-#: scan's prefilter looks for them too, so a word added here is never skipped there.
-PORT_WORDS = frozenset({"port", "ports", "dport", "range", "ranges"})
-
-
-@functools.lru_cache(maxsize=4096)
-def classify_header(raw: str) -> str:
-    """The model field a column feeds, or an ``extra`` key (a slug) for unknown columns."""
-    key = header_key(raw)
-    words = set(key.split())
-    has_port = bool(words & PORT_WORDS)
-    if has_port and words & {"source", "src", "name"}:
-        return key.replace(" ", "_")
-    if has_port and words & {"start", "from", "first", "begin", "min", "low"}:
-        return PORT_START
-    if has_port and words & {"end", "to", "last", "max", "high"}:
-        return PORT_END
-    if has_port:
-        return PORT
-    if words & _PROTOCOL_WORDS:
-        return PROTOCOL
-    if words & _COMPONENT_WORDS:
-        return COMPONENT
-    if words & _NOTES_WORDS:
-        return NOTES
-    return key.replace(" ", "_") or "column"
-
-
-# --- titles and roles --------------------------------------------------------------
-
-_ROLE_PATTERNS = (
-    (
-        "control-plane",
-        re.compile(
-            r"control[\s_-]*plane|\bmasters?\b|\bserver nodes?\b|\bservers\b|\bmanager nodes?\b"
-        ),
-    ),
-    ("worker", re.compile(r"\bworkers?\b|\bagents?\b|\bminions?\b|\bcompute nodes?\b")),
-)
-_QUALIFIERS = {"windows": "windows"}
-
-
-_ATTRIBUTES = re.compile(r"\s*\{[#.][^{}]*\}\s*$")
-# Daggers and section signs only: a trailing ``*`` in a component or notes cell is as
-# likely literal text as a footnote (the port cell, where it cannot be, drops it too).
-_TRAILING_MARKS = re.compile(r"(?<=\S)[\u2020\u2021\u00a7]+$")
-
-
-def clean_title(raw: str) -> str:
-    """Heading text without permalink marks (``¶``, trailing ``#``), heading attributes
-    (``{#id}``, as Hugo and kramdown write them) or extra space."""
-    text = collapse(raw.replace("\u00b6", " ").replace("\U0001f517", " "))
-    text = _ATTRIBUTES.sub("", text)
-    return text.rstrip("#: ").strip()
-
-
-_CAPTION_NUMBER = re.compile(r"^(?:table|tab\.|figure|fig\.)\s*\d+(?:[.:-]\d+)*[.:]?\s+", re.I)
-
-
-def strip_caption_number(caption: str) -> str:
-    """``Table 1. Master nodes`` -> ``Master nodes``: numbers that Sphinx (numfig) and
-    Asciidoctor generate would otherwise change the title, and so the role id, whenever
-    a table is added above."""
-    return _CAPTION_NUMBER.sub("", caption) or caption
-
-
-@functools.lru_cache(maxsize=4096)
-def clean_text(raw: str) -> str:
-    """A component or notes cell without trailing footnote marks (``Services†``)."""
-    return _TRAILING_MARKS.sub("", collapse(raw)).strip()
-
-
-def slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-")
-
-
-@functools.lru_cache(maxsize=4096)
-def known_role(title: str) -> str | None:
-    """``control-plane`` / ``worker`` (with an OS qualifier) for titles that name one."""
-    text = title.casefold()
-    qualifiers = [q.strip() for q in re.findall(r"\(([^()]*)\)", text)]
-    base = re.sub(r"\([^()]*\)", " ", text)
-    for role_id, pattern in _ROLE_PATTERNS:
-        if pattern.search(base):
-            extra = [_QUALIFIERS[q] for q in qualifiers if q in _QUALIFIERS]
-            return "-".join([role_id, *extra])
-    return None
-
-
-@functools.lru_cache(maxsize=4096)
-def role_id_for(title: str) -> str:
-    return known_role(title) or slug(title) or "ports"

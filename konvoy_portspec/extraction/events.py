@@ -1,4 +1,4 @@
-"""What the readers see in a page, in document order: headings, captions, tables.
+"""What the readers see in a page, in document order: headings, captions, tables, tabs.
 
 The markdown and HTML readers both reduce a page to this small vocabulary, so the
 logic that decides which role a table belongs to is written once (in ``build``).
@@ -37,4 +37,20 @@ class Table:
     caption: str = ""
 
 
-Event = Heading | Paragraph | Table
+@dataclass(slots=True)
+class TabStart:
+    """A tab opens (``<TabItem label="Canal">``, ``{{< tab "Canal" >}}``, ``=== "Canal"``):
+    a section inside the current heading, holding one of several alternatives."""
+
+    label: str
+    line: int
+
+
+@dataclass(slots=True)
+class TabEnd:
+    """The innermost open tab closes."""
+
+    line: int
+
+
+Event = Heading | Paragraph | Table | TabStart | TabEnd

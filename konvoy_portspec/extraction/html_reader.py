@@ -9,8 +9,9 @@ from __future__ import annotations
 from bs4 import BeautifulSoup, Comment, NavigableString, ParserRejectedMarkup, Tag
 
 from konvoy_portspec.errors import ExtractError
-from konvoy_portspec.extraction.cells import clean_title, collapse
 from konvoy_portspec.extraction.events import Event, Heading, Paragraph, Table
+from konvoy_portspec.extraction.text import collapse
+from konvoy_portspec.extraction.titles import clean_title
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BLOCKS = {"p", "div", "li", "ul", "ol", "br", "tr", "dd", "dt", "blockquote", "section"}
@@ -145,6 +146,13 @@ def _is_caption_paragraph(p: Tag) -> bool:
     return len(children) == 1 and isinstance(children[0], Tag) and children[0].name in _EMPHASIS
 
 
+def _component_level(tag: Tag) -> int:
+    """The level of an MDX ``<Heading as="h2">`` component (html.parser lower-cases its
+    name), 0 when it names none."""
+    value = str(tag.attrs.get("as", "")).strip("{}'\" ").lower()
+    return int(value[1]) if len(value) == 2 and value[0] == "h" and value[1] in "123456" else 0
+
+
 def read_html(html: str, line_offset: int = 0) -> list[Event]:
     """Headings, caption paragraphs and tables of an HTML fragment or page, in order.
 
@@ -193,6 +201,8 @@ def read_html(html: str, line_offset: int = 0) -> list[Event]:
                 events.append(Paragraph(text, line, caption=_is_caption_paragraph(tag)))
         elif name in _HEADINGS:
             events.append(Heading(int(name[1]), clean_title(text_of(tag)), line))
+        elif name == "heading" and (level := _component_level(tag)):
+            events.append(Heading(level, clean_title(text_of(tag)), line))
         inner = tag if name == "figure" else figure
         stack.extend((c, inner) for c in reversed(tag.contents) if isinstance(c, Tag))
     return events

@@ -2,12 +2,16 @@
 
 Most pages of a docs tree hold no port table, and parsing a page (markdown-it, then
 beautifulsoup4 for HTML tables) costs milliseconds, so ``portspec scan`` parses only the
-pages this check cannot rule out. It mirrors :mod:`konvoy_portspec.extraction.cells`,
+pages this check cannot rule out. It mirrors :mod:`konvoy_portspec.extraction.headers`,
 the module that reads the headers once a page is parsed: it is sound, rejecting a page
-only when no table header in it can name a port column (hold one of
-:data:`~konvoy_portspec.extraction.cells.PORT_WORDS` as a word, as
-:func:`~konvoy_portspec.extraction.cells.classify_header` reads it). It lives beside
-``cells`` so that a change to how headers are read is made in one folder.
+only when no table header in it can name a port column or open a connectivity matrix
+(hold one of :data:`~konvoy_portspec.extraction.headers.HEADER_WORDS` as a word, as
+:func:`~konvoy_portspec.extraction.headers.header_key` reads it). It lives beside
+``headers`` so that a change to how headers are read is made in one folder.
+
+What else the extractor reads (template markup, tabs, MDX's indented blocks) changes
+no header word: Liquid, Hugo and JSX markup around a word leaves it a word here as
+well, and an indented table's header is still the line above its delimiter row.
 """
 
 from __future__ import annotations
@@ -17,10 +21,16 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from konvoy_portspec.extraction.cells import PORT, PORT_START, PORT_WORDS, classify_header
+from konvoy_portspec.extraction.headers import (
+    HEADER_WORDS,
+    PORT,
+    PORT_START,
+    classify_header,
+    is_matrix_corner,
+)
 
-#: A port word not followed by a letter; the letter before is checked by the caller.
-_WORD = "(?:{})(?![a-z])".format("|".join(sorted(PORT_WORDS, key=len, reverse=True)))
+#: A header word not followed by a letter; the letter before is checked by the caller.
+_WORD = "(?:{})(?![a-z])".format("|".join(sorted(HEADER_WORDS, key=len, reverse=True)))
 _WORD_BYTES = re.compile(_WORD.encode())
 _WORD_TEXT = re.compile(_WORD)
 #: A line that can be the delimiter row of a GFM table (container prefixes allowed).
@@ -41,8 +51,9 @@ _MARKUP_IN_WORD = re.compile(rb"[a-z][*_`~\\\[\]!<(^]|[*_`~\\\]>)][a-z]")
 
 
 def _has_word_bytes(low: bytes) -> bool:
-    """Whether lower-cased ``low`` holds ``port``/``dport``/``range`` (plural or not) as a
-    word, judged by ASCII letters as ``header_key`` does (it splits on all but a-z0-9)."""
+    """Whether lower-cased ``low`` holds ``port``/``dport``/``range`` (plural or not) or
+    ``from`` as a word, judged by ASCII letters as ``header_key`` does (it splits on
+    all but a-z0-9)."""
     for match in _WORD_BYTES.finditer(low):
         start = match.start()
         if start == 0 or not 97 <= low[start - 1] <= 122:
@@ -179,15 +190,17 @@ def _region_has_word(region: bytes) -> bool:
 
 
 def _pipe_row_has_port_column(line: bytes) -> bool:
-    """Whether a row can name a port column. A plain row (no markup, entities or escapes)
-    is judged exactly, cell by cell, with the extractor's own ``classify_header`` (so
-    ``| Port name | Description |`` is not a port header); any other row by its words."""
+    """Whether a row can name a port column or open a matrix. A plain row (no markup,
+    entities or escapes) is judged exactly, cell by cell, with the extractor's own
+    ``classify_header`` (so ``| Port name | Description |`` is not a port header);
+    any other row by its words."""
     if not _PLAIN.fullmatch(line):
         return _region_has_word(line)
     if not _has_word_bytes(line.lower()):
         return False
     return any(
-        classify_header(piece.decode("ascii")) in (PORT, PORT_START) for piece in line.split(b"|")
+        classify_header(text) in (PORT, PORT_START) or is_matrix_corner(text)
+        for text in (piece.decode("ascii") for piece in line.split(b"|"))
     )
 
 

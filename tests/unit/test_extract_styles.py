@@ -107,6 +107,8 @@ PROTO_IN_REMARK = (
 )
 
 
+ALL_NODES = {"source": "All nodes", "destination": "All nodes"}
+
 PAGES: dict[str, Page] = {
     "kubernetes-hugo.md": Page(
         decoys=frozenset({7001}),
@@ -238,42 +240,22 @@ PAGES: dict[str, Page] = {
                     ),
                 ],
             ),
+            # The two tabs under "Agent nodes" are alternatives (one per Flannel
+            # backend): two roles, titled by the heading and the tab.
             Role(
-                "worker",
-                "Agent nodes",
+                "worker-flannel-vxlan",
+                "Agent nodes / Flannel VXLAN",
                 [
-                    one(
-                        8472,
-                        "udp",
-                        "",
-                        "Flannel VXLAN",
-                        source="All nodes",
-                        destination="All nodes",
-                    ),
-                    one(
-                        10250,
-                        "tcp",
-                        "",
-                        "Kubelet metrics",
-                        source="All nodes",
-                        destination="All nodes",
-                    ),
-                    one(
-                        51820,
-                        "udp",
-                        "",
-                        "WireGuard IPv4 (Flannel backend)",
-                        source="All nodes",
-                        destination="All nodes",
-                    ),
-                    one(
-                        51821,
-                        "udp",
-                        "",
-                        "WireGuard IPv6",
-                        source="All nodes",
-                        destination="All nodes",
-                    ),
+                    one(8472, "udp", "", "Flannel VXLAN", **ALL_NODES),
+                    one(10250, "tcp", "", "Kubelet metrics", **ALL_NODES),
+                ],
+            ),
+            Role(
+                "worker-flannel-wireguard",
+                "Agent nodes / Flannel WireGuard",
+                [
+                    one(51820, "udp", "", "WireGuard IPv4 (Flannel backend)", **ALL_NODES),
+                    one(51821, "udp", "", "WireGuard IPv6", **ALL_NODES),
                 ],
             ),
         ],

@@ -1,0 +1,216 @@
+"""A port table's columns and rows as rules: which column feeds which field, what each
+row means, which rows only title the rows below them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from konvoy_portspec.errors import ExtractError
+from konvoy_portspec.extraction import cells
+from konvoy_portspec.extraction.events import Table
+from konvoy_portspec.extraction.headers import (
+    COMPONENT,
+    NOTES,
+    PORT,
+    PORT_END,
+    PORT_START,
+    PROTOCOL,
+    classify_header,
+    header_key,
+)
+from konvoy_portspec.extraction.text import slug
+from konvoy_portspec.extraction.titles import clean_text, known_role
+from konvoy_portspec.model import PORT_PROTOCOLS, Rule
+
+#: Called with a message about the row being read (a prose port cell).
+Warn = Callable[[str], None]
+
+
+def columns(header: list[list[str]]) -> list[str]:
+    """Field per column; the first column of each known field wins, repeats become extras."""
+    width = max((len(r) for r in header), default=0)
+    texts = [
+        " ".join(dict.fromkeys(r[c] for r in header if c < len(r) and r[c])) for c in range(width)
+    ]
+    fields: list[str] = []
+    taken: set[str] = set()
+    repeats: dict[str, int] = {}  # a repeated name -> underscores its last copy got
+    for text in texts:
+        field = classify_header(text)
+        if field == PORT:
+            # "TCP ports" / "UDP ports": one port column per protocol, each its own source.
+            named, _ = cells.parse_protocol_cell(text)
+            if named:
+                field = f"{PORT}:{'/'.join(named)}"
+        if field in taken:
+            base = slug(text).replace("-", "_") or "column"
+            field, count = base, repeats.get(base, 0)
+            while field in taken:
+                count += 1
+                field = base + "_" * count
+            repeats[base] = count
+        fields.append(field)
+        taken.add(field)
+    return fields
+
+
+def _port_sources(values: dict[str, str]) -> list[tuple[cells.PortCell, tuple[str, ...]]]:
+    """The port cells of a row with the protocols their column headers name."""
+    sources = []
+    for field, value in values.items():
+        if field.startswith(PORT + ":"):
+            if value:
+                sources.append((cells.parse_port_cell(value), tuple(field[5:].split("/"))))
+        elif field == PORT:
+            sources.append((cells.parse_port_cell(value), ()))
+    if PORT_START in values:
+        start = values[PORT_START]
+        end = values.get(PORT_END, "") or start
+        joined = f"{start}-{end}" if start and end and start != end else start
+        sources.append((cells.parse_port_cell(joined), ()))
+    if not sources:  # every per-protocol port column of the row is empty
+        sources.append((cells.parse_port_cell(""), ()))
+    return sources
+
+
+_MODEL_FIELDS = (PORT, PORT_START, PORT_END, PROTOCOL, COMPONENT, NOTES)
+
+
+def prose_warning(cell: cells.PortCell) -> str:
+    return f"no port number in port cell {cell.raw!r}: kept as a port-less rule"
+
+
+def cell_rules(
+    cell: cells.PortCell,
+    fallback: tuple[str, ...],
+    component: str,
+    notes: str,
+    extra: dict[str, str],
+    any_protocol: bool = False,
+) -> list[Rule]:
+    """The rules one port cell makes; ``fallback`` are the protocols its column or row
+    names when the cell names none."""
+    if not cell.has_ports and any_protocol:
+        fallback = ("any",)  # "any" without a port is one rule, not tcp + udp
+    rules: list[Rule] = []
+    for start_port, end_port, protocols, remark in cell.entries or ((None, None, (), ""),):
+        own = dict(extra)
+        if remark:
+            own["port_remark"] = remark
+        if start_port is None:
+            if cell.raw:
+                own["port"] = cell.raw
+            kept = tuple(sorted(own.items()))
+            rules += [
+                Rule(None, None, p, component, notes, kept)
+                for p in protocols or fallback or ("any",)
+            ]
+        else:
+            kept = tuple(sorted(own.items()))
+            rules += [
+                Rule(start_port, end_port, p, component, notes, kept)
+                for p in protocols or fallback or ("tcp",)
+            ]
+    return rules
+
+
+def row_rules(fields: list[str], row: list[str], warn: Warn) -> list[Rule]:
+    """The rules of one body row. Raises :class:`ExtractError` for a broken port."""
+    values = {f: (row[i] if i < len(row) else "") for i, f in enumerate(fields)}
+    extra: dict[str, str] = {}
+    column_protocols: tuple[str, ...] = ()
+    if values.get(PROTOCOL):
+        column_protocols, leftover = cells.parse_protocol_cell(values[PROTOCOL])
+        if leftover:
+            extra["protocol"] = leftover
+    for name, value in values.items():
+        if value and name not in _MODEL_FIELDS and not name.startswith(PORT + ":"):
+            extra[name] = value
+    component = clean_text(values.get(COMPONENT, ""))
+    notes = clean_text(values.get(NOTES, ""))
+    if column_protocols and not set(column_protocols) & set(PORT_PROTOCOLS):
+        # ICMP "8/0", VRRP "112": the port column holds a type or a protocol number,
+        # never a port; keep it as written.
+        port_text = cells.collapse(values.get(PORT, ""))
+        if port_text:
+            extra["port"] = port_text
+        kept = tuple(sorted(extra.items()))
+        return [Rule(None, None, p, component, notes, kept) for p in column_protocols]
+    any_protocol = values.get(PROTOCOL, "").strip().casefold() in ("any", "all")
+    rules: list[Rule] = []
+    for cell, header_protocols in _port_sources(values):
+        if cell.prose:
+            warn(prose_warning(cell))
+        fallback = header_protocols or column_protocols
+        rules += cell_rules(cell, fallback, component, notes, extra, any_protocol)
+    return rules
+
+
+def section_title(row: list[str]) -> str | None:
+    """A row that titles the rows below it: one cell spanning the table (HTML colspan
+    repeats its text in every column), or, in a pipe table, a first cell naming a role
+    with the other cells empty (``| **Worker nodes** | | |``)."""
+    if len(row) < 2:
+        return None
+    texts = {c for c in row if c}
+    if len(texts) != 1:
+        return None
+    (text,) = texts
+    spanning = all(row)
+    named = bool(row[0]) and not any(row[1:]) and known_role(text) is not None
+    if (spanning or named) and not cells.is_port_text(text):
+        return text
+    return None
+
+
+def _spanning(row: list[str]) -> bool:
+    return len(row) > 1 and all(row) and len(set(row)) == 1 and not cells.is_port_text(row[0])
+
+
+def split_header(table: Table) -> tuple[str, list[list[str]], list[list[str]], list[int]]:
+    """Title, header rows, body rows and their lines of a table.
+
+    A first row spanning the whole table (``<th colspan=4>Worker nodes</th>``) is the
+    table's title, not part of the column names; when it is the only header row (an
+    HTML table without ``<th>``, whose first row counts as its header), the column
+    names are in the row below it.
+    """
+    header, rows, lines = table.header, table.rows, table.row_lines
+    if header and _spanning(header[0]):
+        if len(header) > 1:
+            return header[0][0], header[1:], rows, lines
+        if rows:
+            return header[0][0], rows[:1], rows[1:], lines[1:]
+    return "", header, rows, lines
+
+
+def _at(warn_at: Callable[[str, int], None], line: int, message: str) -> None:
+    warn_at(message, line)
+
+
+def read_rows(
+    fields: list[str],
+    header: list[list[str]],
+    body: list[list[str]],
+    lines: list[int],
+    on_error: Callable[[ExtractError, int], None],
+    warn_at: Callable[[str, int], None],
+) -> list[tuple[str | None, list[Rule]]]:
+    """Body rows as runs of rules, each under the section row above it (``None``: no
+    section row yet). A broken port cell goes to ``on_error`` with its line, which
+    raises or, to keep going, reports it and leaves the row out."""
+    runs: list[tuple[str | None, list[Rule]]] = [(None, [])]
+    header_texts = [[header_key(c) for c in r] for r in header]
+    for row, line in zip(body, lines, strict=False):
+        if not any(row) or [header_key(c) for c in row] in header_texts:
+            continue
+        section = section_title(row)
+        if section is not None:
+            runs.append((section, []))
+            continue
+        try:
+            runs[-1][1].extend(row_rules(fields, row, functools.partial(_at, warn_at, line)))
+        except ExtractError as exc:
+            on_error(exc, line)
+    return runs
