@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from konvoy_portspec.analysis.diff import SpecDiff
     from konvoy_portspec.analysis.policy import Policy
     from konvoy_portspec.analysis.validation import Violation
+    from konvoy_portspec.extraction import ExtractWarning
 
 __all__ = [
     "ExtractError",
@@ -63,11 +64,20 @@ def extract(
     *,
     release: str | None = None,
     product: str | None = None,
+    warnings: list[ExtractWarning] | None = None,
+    keep_going: bool = False,
 ) -> Spec:
-    """Extract the spec of a docs page given as a path, as text or as bytes."""
+    """Extract the spec of a docs page given as a path, as text or as bytes.
+
+    ``warnings``, when given, receives what the page holds that did not stop it from
+    being read (a port cell in prose, kept as a port-less rule), with file and line;
+    with ``keep_going``, rows whose port cell is broken are left out (and reported
+    there) instead of raising ``ExtractError``."""
     from konvoy_portspec.extraction import extract as _extract
 
-    return _extract(source, release=release, product=product)
+    return _extract(
+        source, release=release, product=product, warnings=warnings, keep_going=keep_going
+    )
 
 
 def load_file(path: str | os.PathLike[str]) -> Spec:

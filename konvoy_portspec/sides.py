@@ -18,6 +18,10 @@ from konvoy_portspec.io.spec_json import load_file, loads
 from konvoy_portspec.model import Spec
 from konvoy_portspec.release_names import looks_like_release
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from konvoy_portspec.extraction import ExtractWarning
+
 STDIN = "-"
 
 
@@ -51,21 +55,37 @@ def open_side(arg: str, *, label: str | None = None, release: str | None = None)
         raise
 
 
-def open_page(arg: str, *, release: str | None = None) -> Spec:
-    """A docs page, extracted: a file, ``-`` (stdin), or ``REV:path`` read from git."""
+def open_page(
+    arg: str,
+    *,
+    release: str | None = None,
+    warnings: list[ExtractWarning] | None = None,
+    keep_going: bool = False,
+) -> Spec:
+    """A docs page, extracted: a file, ``-`` (stdin), or ``REV:path`` read from git.
+    ``warnings`` and ``keep_going``: see :func:`konvoy_portspec.extraction.extract_text`."""
     # The extraction modules compile their patterns on import (~10 ms, a third of the
     # CLI's start): imported when a page is opened, not for a release or a spec file.
     from konvoy_portspec.extraction import extract_bytes, extract_file
 
     if arg == STDIN:
         name, raw = read_bytes(STDIN, ExtractError, "page")
-        return extract_bytes(raw, name=name, release=release)
+        return extract_bytes(
+            raw, name=name, release=release, warnings=warnings, keep_going=keep_going
+        )
     if is_git_side(arg):
-        return read_git_page(arg, release=release)
-    return extract_file(arg, release=release)
+        return read_git_page(arg, release=release, warnings=warnings, keep_going=keep_going)
+    return extract_file(arg, release=release, warnings=warnings, keep_going=keep_going)
 
 
-def read_git_page(rev_path: str, *, release: str | None = None, cwd: str | None = None) -> Spec:
+def read_git_page(
+    rev_path: str,
+    *,
+    release: str | None = None,
+    cwd: str | None = None,
+    warnings: list[ExtractWarning] | None = None,
+    keep_going: bool = False,
+) -> Spec:
     """Extract the page at ``REV:path``; its release may come from the path's folder."""
     from konvoy_portspec.extraction import extract_bytes
     from konvoy_portspec.io.git import read_git_blob, split_rev_path
@@ -77,6 +97,8 @@ def read_git_page(rev_path: str, *, release: str | None = None, cwd: str | None 
         name=rev_path,
         path=os.path.join(rev, path) if release is None else path,
         release=release,
+        warnings=warnings,
+        keep_going=keep_going,
     )
 
 

@@ -52,7 +52,8 @@ EXIT_CODES = """\
 exit codes:
   0  success (for diff: also when there are changes, unless --exit-code/--fail-on)
   1  the command found something: changes (diff --exit-code/--fail-on), drift (check,
-     check-rules), rule violations (validate), busy ports (preflight), failed pages (scan)
+     check-rules), rule violations (validate), busy ports (preflight), failed pages (scan),
+     rows left out of a page (extract --keep-going)
   2  usage error: unknown option, missing argument
   3  input error: unreadable or unparseable file, no port table, unknown release or role
   4  output error: the output file could not be written (nothing partial is left)

@@ -11,7 +11,6 @@ out, the rest of the page is printed, each left-out row is reported as
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from konvoy_portspec.cli._common import add_output, emit
@@ -20,7 +19,6 @@ from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from konvoy_portspec.extraction import ExtractWarning
-    from konvoy_portspec.model import Spec
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,40 +44,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(func=run)
 
 
-def _extract(arg: str, release: str | None, found: list[ExtractWarning], keep_going: bool) -> Spec:
-    """The page ``arg`` names, as ``sides.open_page`` reads it (a file, ``-`` or
-    ``REV:path``), with its findings collected in ``found``."""
-    from konvoy_portspec.errors import ExtractError
-    from konvoy_portspec.extraction import extract_bytes, extract_file
-    from konvoy_portspec.sides import STDIN, is_git_side
-
-    if arg == STDIN:
-        from konvoy_portspec.io.files import read_bytes
-
-        name, raw = read_bytes(STDIN, ExtractError, "page")
-        return extract_bytes(raw, name=name, release=release, warnings=found, keep_going=keep_going)
-    if is_git_side(arg):
-        from konvoy_portspec.io.git import read_git_blob, split_rev_path
-
-        raw = read_git_blob(arg)
-        rev, path = split_rev_path(arg)
-        return extract_bytes(
-            raw,
-            name=arg,
-            path=os.path.join(rev, path) if release is None else path,
-            release=release,
-            warnings=found,
-            keep_going=keep_going,
-        )
-    return extract_file(arg, release=release, warnings=found, keep_going=keep_going)
-
-
 def run(args: argparse.Namespace) -> int:
     from konvoy_portspec.io.spec_json import dumps
     from konvoy_portspec.output.escape import terminal_text
+    from konvoy_portspec.sides import open_page
 
     found: list[ExtractWarning] = []
-    spec = _extract(args.page, args.release, found, args.keep_going)
+    spec = open_page(args.page, release=args.release, warnings=found, keep_going=args.keep_going)
     if args.product:
         spec = spec.replace(product=args.product)
     for finding in found:
