@@ -56,7 +56,6 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "extract": (
         ("a docs page as spec JSON, written atomically", "portspec extract ports.md -o v2.4.json"),
-        ("a page with no release in it", "portspec extract page.html --release v2.4"),
         ("a page as it was three commits ago", "portspec extract HEAD~3:docs/ports.md"),
         (
             "every readable row, even if one port cell is broken",
