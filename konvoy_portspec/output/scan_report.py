@@ -42,6 +42,7 @@ def page_to_dict(page: Page) -> dict[str, Any]:
     out["tables"] = page.tables
     out["rules"] = page.rules
     out["roles"] = to_dict(page.spec)["roles"]
+    out["warnings"] = [{"line": line, "message": message} for line, message in page.warnings]
     return out
 
 
@@ -63,6 +64,7 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
             "rules": result.rules,
             "errors": len(result.errors),
             "skipped": len(result.skipped),
+            "warnings": sum(len(p.warnings) for p in result.pages),
         },
     }
 
@@ -90,8 +92,13 @@ def format_text(result: ScanResult) -> str:
 
 
 def problem_lines(result: ScanResult) -> list[str]:
-    """The pages that failed (``path:line: message``) and the files not read
+    """The pages that failed (``path:line: message``), what pages held that did not
+    stop them from being read (``warning: path:line: message``) and the files not read
     (``warning: path: message``), one line each, for standard error."""
     lines = [printable(str(error)) for error in result.errors]
+    for page in result.pages:
+        for line, message in page.warnings:
+            where = page.path if line is None else f"{page.path}:{line}"
+            lines.append(f"warning: {printable(where)}: {printable(message)}")
     lines += [f"warning: {printable(str(skip))}" for skip in result.skipped]
     return lines

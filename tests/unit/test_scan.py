@@ -160,8 +160,37 @@ def test_scan_small_tree_json(tmp_path, capsys, jobs, monkeypatch):
         "rules": 6 + 2 + 1,
         "errors": 3,
         "skipped": 0,
+        "warnings": 0,
     }
     assert data["skipped"] == []
+    assert all(page["warnings"] == [] for page in data["pages"])
+
+
+def test_scan_reports_the_located_warnings_of_pages_it_reads(tmp_path, capsys):
+    """A prose port cell is kept as a port-less rule and its warning travels with the page
+    (JSON, stderr), from a first scan and from the cache alike; the exit code stays 0."""
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "cloud.md").write_text(
+        "## Worker nodes\n\n| Port | Component |\n|---|---|\n| 22 | ssh |\n"
+        "| Provider dependent | load balancer |\n"
+    )
+    cache = tmp_path / "cache.json"
+    outputs = []
+    for _ in range(2):  # the second run reads the page's entry from the cache
+        code = cli.run(["scan", str(root), "--format", "json", "--cache", str(cache)])
+        out, err = capsys.readouterr()
+        assert code == 0
+        outputs.append(out)
+        (warning_line,) = [line for line in err.splitlines() if "warning:" in line]
+        assert warning_line.startswith("portspec: scan: warning: cloud.md:6: no port number")
+    assert outputs[0] == outputs[1]
+    data = json.loads(outputs[0])
+    (page,) = data["pages"]
+    assert [w["line"] for w in page["warnings"]] == [6]
+    assert data["totals"]["warnings"] == 1
+    ports = [(r["port"], r["component"]) for r in page["roles"][0]["ports"]]
+    assert ports == [(22, "ssh"), (None, "load balancer")]
 
 
 def test_scan_text_reports_errors_on_stderr(tmp_path, capsys):

@@ -157,7 +157,7 @@ def save(path: str, stamp: str, entries: dict[str, CacheEntry]) -> None:
 
 # --- the shape of an entry -----------------------------------------------------------------
 
-_PAGE_KEYS = frozenset({"tables", "release", "product", "roles"})
+_PAGE_KEYS = frozenset({"tables", "release", "product", "roles", "warnings"})
 _ERROR_KEYS = frozenset({"error", "line"})
 
 
@@ -185,8 +185,21 @@ def is_cache_entry(entry: object) -> bool:
         return False
     if not _one_line(entry["product"]) or type(roles) is not list or not roles:
         return False
+    if not _warnings_ok(entry["warnings"]):
+        return False
     spec = {"schema_version": SCHEMA_VERSION, "product": "x", "release": "x", "roles": roles}
     return conforms(spec)
+
+
+def _warnings_ok(value: object) -> bool:
+    """``[[line or null, message], ...]``, as :func:`to_cache_entry` writes them."""
+    return type(value) is list and all(
+        type(item) is list
+        and len(item) == 2
+        and (item[0] is None or (type(item[0]) is int and item[0] >= 1))
+        and _one_line(item[1])
+        for item in value
+    )
 
 
 def _one_line(value: object) -> bool:

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from konvoy_portspec.analysis.scan.cache import CacheEntry, is_cache_entry, key
 from konvoy_portspec.analysis.scan.walk import NotAPage, Unreadable, read_page_bytes
 from konvoy_portspec.errors import ExtractError, PortSpecError
-from konvoy_portspec.extraction import decode, product_from, read_page, release_from
+from konvoy_portspec.extraction import (
+    ExtractWarning,
+    decode,
+    product_from,
+    read_page,
+    release_from,
+)
 from konvoy_portspec.extraction.prefilter import may_hold_port_table
 from konvoy_portspec.io.files import MAX_PAGE_SIZE
 from konvoy_portspec.io.spec_json import from_dict, to_dict
@@ -30,6 +36,9 @@ class Page:
     spec: Spec
     tables: int
     release_known: bool = False
+    #: What the extractor reported without refusing the page (a port cell in prose):
+    #: ``(line, message)`` pairs, in page order.
+    warnings: tuple[tuple[int | None, str], ...] = ()
 
     @property
     def rules(self) -> int:
@@ -142,15 +151,17 @@ def parse_page(raw: bytes, rel: str, path: str) -> Page | PageError | None:
     """The extractor's pipeline (:func:`~konvoy_portspec.extraction.read_page`), keeping
     what ``extract`` does not return (the number of port tables), "no port table" as a
     plain ``None``."""
+    found: list[ExtractWarning] = []
     try:
-        meta, roles, tables = read_page(decode(raw, rel), path)
+        meta, roles, tables = read_page(decode(raw, rel), path, warnings=found)
     except PortSpecError as exc:
         return PageError(rel, exc.message, exc.line)
     if not roles:
         return None
     release = release_from(meta, path)
     spec = Spec(release=release or "unknown", product=product_from(meta), roles=RoleMap(roles))
-    return Page(rel, spec, tables, release is not None)
+    warnings = tuple((w.line, w.message) for w in found)
+    return Page(rel, spec, tables, release is not None, warnings)
 
 
 def to_cache_entry(result: Page | PageError | None) -> CacheEntry:
@@ -163,6 +174,7 @@ def to_cache_entry(result: Page | PageError | None) -> CacheEntry:
         "release": result.spec.release if result.release_known else None,
         "product": result.spec.product,
         "roles": to_dict(result.spec)["roles"],
+        "warnings": [[line, message] for line, message in result.warnings],
     }
 
 
@@ -174,4 +186,5 @@ def from_cache_entry(rel: str, entry: CacheEntry) -> Page | PageError | None:
         return None
     release = entry["release"]
     spec = from_dict({**entry, "release": release or "unknown"})
-    return Page(rel, spec, entry["tables"], release is not None)
+    warnings = tuple((line, message) for line, message in entry["warnings"])
+    return Page(rel, spec, entry["tables"], release is not None, warnings)
