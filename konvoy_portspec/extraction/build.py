@@ -17,15 +17,15 @@ from konvoy_portspec.extraction.headers import is_port_field
 from konvoy_portspec.extraction.markup import strip_markup
 from konvoy_portspec.extraction.matrix import matrix_layout, read_matrix
 from konvoy_portspec.extraction.roles import Piece, assemble
-from konvoy_portspec.extraction.rows import columns, read_rows, split_header
+from konvoy_portspec.extraction.rows import columns, columns_direction, read_rows, split_header
 from konvoy_portspec.extraction.titles import (
     clean_title,
-    direction_of,
     is_lead_in_sentence,
     known_role,
+    split_direction,
     strip_caption_number,
 )
-from konvoy_portspec.model import Role
+from konvoy_portspec.model import INBOUND, Role
 
 
 class _Sections:
@@ -51,41 +51,66 @@ class _Sections:
                 del self.entries[i:]
                 return
 
-    def path(self) -> tuple[str, ...]:
-        return tuple(text for _, text in self.entries if text)
+    def stripped(self) -> tuple[list[tuple[int | None, str]], str | None]:
+        """The headings and tabs without the words that name a direction (those naming
+        nothing else left out), and the direction the innermost of them names."""
+        entries: list[tuple[int | None, str]] = []
+        direction = None
+        for level, text in self.entries:
+            named, rest = split_direction(text)
+            direction = named or direction
+            if rest:
+                entries.append((level, rest))
+        return entries, direction
+
+    def stripped_path(self) -> tuple[str, ...]:
+        return tuple(text for _, text in self.stripped()[0])
 
 
-Placement = tuple[str, tuple[str, ...], tuple[str, str] | None]
+#: A table's title, section (see :class:`~.roles.Piece`) and direction, if named.
+Placement = tuple[str, tuple[str, ...], str | None]
 
 
-def _placement(table: Table, sections: _Sections, previous: Event | None) -> Placement:
-    """A table's title, section and direction (see :class:`~.roles.Piece`).
-
-    The title is its own caption, a caption line right above it (unless that line is a
-    lead-in sentence naming no role), or a heading: of the enclosing headings and
-    tabs, the nearest one that names a known role, so a ``### Inbound`` under
-    ``## Control plane`` still files the table under the control plane; without such
-    a heading, the nearest one.
-    """
-    path = sections.path()
+def _caption_of(table: Table, previous: Event | None) -> str:
+    """A table's own caption, or a caption line right above it that is not a lead-in
+    sentence naming no role."""
     if table.caption:
-        return strip_caption_number(table.caption), path, None
+        return strip_caption_number(table.caption)
     if isinstance(previous, Paragraph) and previous.caption:
         text = strip_caption_number(clean_title(previous.text.strip("*_ ")))
         if known_role(text) is not None or not is_lead_in_sentence(text):
-            return text, path, None
-    entries = [(level, text) for level, text in sections.entries if text]
-    if not entries:
-        return "", (), None
+            return text
+    return ""
+
+
+def _placement(caption: str, sections: _Sections) -> Placement:
+    """A table's title, section and direction.
+
+    The title is its caption (its own, a caption line right above it, or a first row
+    spanning the table) or a heading: of the enclosing headings and tabs, the nearest
+    one that names a known role, so a ``### Metrics`` under ``## Control plane`` still
+    files the table under the control plane; without such a heading, the nearest one.
+
+    Words naming a direction ("Inbound rules for server nodes", "Server nodes -
+    Outbound rules") are not part of titles: they give the direction of the table's
+    rules, and the title is what remains ("Server nodes"). A heading or caption naming
+    nothing but a direction ("### Outbound rules") titles nothing, and neither does a
+    caption naming a direction and no role under a heading that names one ("Outbound
+    rules for Rancher nodes" under "Rancher server nodes"). So the inbound and the
+    outbound table of a section are one role, with rules of both directions.
+    """
+    entries, direction = sections.stripped()
+    path = tuple(text for _, text in entries)
     named = [i for i, (_, text) in enumerate(entries) if known_role(text) is not None]
+    if caption:
+        said, rest = split_direction(caption)
+        direction = said or direction
+        if rest and (said is None or known_role(rest) is not None or not named):
+            return rest, path, direction
+    if not entries:
+        return "", (), direction
     anchor = named[-1] if named else len(entries) - 1
-    below = entries[anchor + 1 :]
-    key = tuple(text for _, text in entries[: anchor + 1])
-    key += tuple(text for level, text in below if level is None)
-    direction = next(
-        ((d, text) for level, text in below if level is not None and (d := direction_of(text))),
-        None,
-    )
+    key = path[: anchor + 1] + tuple(text for level, text in entries[anchor + 1 :] if level is None)
     return entries[anchor][1], key, direction
 
 
@@ -146,22 +171,24 @@ def build_page(
             fields = columns(header)
             if any(is_port_field(f) for f in fields):
                 port_tables += 1
-                title, key, direction = _placement(table, sections, previous)
-                if spanning:
-                    title, key, direction = spanning, sections.path(), None
-                runs = read_rows(fields, header, body, lines, on_error, warn_at)
+                title, key, direction = _placement(
+                    spanning or _caption_of(table, previous), sections
+                )
+                default = direction or columns_direction(fields) or INBOUND
+                runs = read_rows(fields, header, body, lines, on_error, warn_at, default)
+                path = sections.stripped_path()
                 for section, rules in runs:
                     if section is None:
                         # An empty table is an empty role; a footnote row titles nothing.
                         if rules or len(runs) == 1:
-                            pieces.append(Piece(title, key, rules, direction))
+                            pieces.append(Piece(title, key, rules))
                     elif rules:
-                        pieces.append(Piece(clean_title(section), sections.path(), rules))
+                        pieces.append(Piece(section, path, rules))
             elif (layout := matrix_layout(header)) is not None:
                 matrix = read_matrix(layout, body, lines, on_error, warn_at)
                 if matrix is not None:
                     port_tables += 1
-                    path = sections.path()
+                    path = sections.stripped_path()
                     pieces += [Piece(title, path, rules) for title, rules in matrix]
         previous = event
     return assemble(pieces), port_tables

@@ -12,13 +12,14 @@ import unicodedata
 
 from konvoy_portspec.extraction.text import DASHES, FOOTNOTES
 
-PORT, PORT_START, PORT_END, PROTOCOL, COMPONENT, NOTES = (
+PORT, PORT_START, PORT_END, PROTOCOL, COMPONENT, NOTES, DIRECTION = (
     "port",
     "port_start",
     "port_end",
     "protocol",
     "component",
     "notes",
+    "direction",
 )
 _COMPONENT_WORDS = {
     "component",
@@ -53,6 +54,10 @@ _NOTES_WORDS = {
     "reason",
 }
 _PROTOCOL_WORDS = {"protocol", "protocols", "proto", "transport", "l4"}
+#: Columns that say where the traffic of a row comes from, or goes to: a table with
+#: only the first kind lists what comes in, with only the second what goes out.
+SOURCE_WORDS = frozenset({"source", "sources", "src"})
+DESTINATION_WORDS = frozenset({"destination", "destinations", "dest", "dst"})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -92,6 +97,8 @@ def classify_header(raw: str) -> str:
         return COMPONENT
     if words & _NOTES_WORDS:
         return NOTES
+    if "direction" in words:
+        return DIRECTION
     return key.replace(" ", "_") or "column"
 
 

@@ -8,9 +8,12 @@ heading path. So sub-sections of a role's heading ("### Inbound", "### Metrics" 
 "## Control plane") stay one role, while the same caption under two headings, the same
 heading under two parents, or the same title in two tabs are separate roles, titled by
 the heading path that tells them apart (``RKE2 / Server nodes``, id
-``control-plane-rke2``; see :func:`path_role_id`). Within one section, tables headed
-"Inbound ..." and "Outbound ..." are not merged either (``control-plane-inbound``,
-``control-plane-outbound``).
+``control-plane-rke2``; see :func:`path_role_id`).
+
+Direction is no part of a role: words such as "Inbound rules" are taken out of titles
+and headings before tables get here (see :mod:`~konvoy_portspec.extraction.build`), so
+the inbound and the outbound table of a section are one role, and each rule keeps its
+own direction.
 """
 
 from __future__ import annotations
@@ -25,16 +28,12 @@ from konvoy_portspec.model import Role, Rule
 
 @dataclass(slots=True)
 class Piece:
-    """The rules of one table (or one section of a table) and where they stand.
-
-    ``key`` is the section (see the module docstring); ``direction`` the direction the
-    headings between the titling heading and the table name, with the text naming it.
-    """
+    """The rules of one table (or one section of a table) and where they stand: ``key``
+    is the section (see the module docstring)."""
 
     title: str
     key: tuple[str, ...]
     rules: list[Rule]
-    direction: tuple[str, str] | None = None
     base: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -63,8 +62,7 @@ def _id_words(text: str, role: bool) -> list[str]:
 def path_role_id(parts: list[str], title: str) -> str:
     """The id of a role titled by a heading path: the role the title (else the path)
     names, then the words of the path that tell it apart (``RKE2 / Server nodes`` ->
-    ``control-plane-rke2``, ``Server nodes / Inbound rules`` ->
-    ``control-plane-inbound``)."""
+    ``control-plane-rke2``)."""
     named = [p for p in ([title] if known_role(title) else []) + parts if known_role(p)]
     if not named:
         words = [w for part in parts for w in _id_words(part, False)]
@@ -76,6 +74,10 @@ def path_role_id(parts: list[str], title: str) -> str:
 
 def _names_role(text: str) -> bool:
     return known_role(text) is not None
+
+
+def _words(text: str) -> set[str]:
+    return set(slug(text).split("-"))
 
 
 def _suffix_counts(keys: list[tuple[str, ...]]) -> list[Counter[tuple[str, ...]]]:
@@ -102,7 +104,7 @@ def _path_title(
         if named:
             chosen.add(named[-1])
     parts = [key[i] for i in sorted(chosen)]
-    if title and title not in parts:
+    if title and not any(_words(title) <= _words(part) for part in parts):
         parts.append(title)
     out: list[str] = []
     for part in parts:
@@ -111,9 +113,8 @@ def _path_title(
     return out
 
 
-#: A role's place: (base id, section key when its role has several, direction when its
-#: section has tables of both directions).
-Slot = tuple[str, tuple[str, ...] | None, str | None]
+#: A role's place: (base id, section key when its role has several).
+Slot = tuple[str, tuple[str, ...] | None]
 
 
 def _slots(pieces: list[Piece]) -> tuple[list[Slot], dict[Slot, tuple[str, str]]]:
@@ -121,7 +122,7 @@ def _slots(pieces: list[Piece]) -> tuple[list[Slot], dict[Slot, tuple[str, str]]
     by_base: dict[str, list[int]] = {}
     for n, piece in enumerate(pieces):
         by_base.setdefault(piece.base, []).append(n)
-    slots: list[Slot] = [("", None, None)] * len(pieces)
+    slots: list[Slot] = [("", None)] * len(pieces)
     names: dict[Slot, tuple[str, str]] = {}
     for base, group in by_base.items():
         sections: dict[tuple[str, ...], list[int]] = {}
@@ -131,25 +132,15 @@ def _slots(pieces: list[Piece]) -> tuple[list[Slot], dict[Slot, tuple[str, str]]
         counts = _suffix_counts(keys) if len(keys) > 1 else []
         for key, section in sections.items():
             first = pieces[section[0]]
+            slot: Slot = (base, key if len(keys) > 1 else None)
             if len(keys) > 1:
                 parts = _path_title(key, counts, first.title)
                 role_id = path_role_id(parts, first.title)
-                title = " / ".join(parts) or role_id
+                names[slot] = (role_id, " / ".join(parts) or role_id)
             else:
-                role_id, title = base, first.title or base
-            directions = {d[0] for n in section if (d := pieces[n].direction)}
+                names[slot] = (base, first.title or base)
             for n in section:
-                direction = pieces[n].direction if len(directions) > 1 else None
-                slot: Slot = (base, key if len(keys) > 1 else None, direction and direction[0])
                 slots[n] = slot
-                if slot in names:
-                    continue
-                if direction is None:
-                    names[slot] = (role_id, title)
-                else:
-                    words = role_id.split("-")
-                    suffix = [] if direction[0] in words else [direction[0]]
-                    names[slot] = ("-".join([*words, *suffix]), f"{title} / {direction[1]}")
     return slots, names
 
 

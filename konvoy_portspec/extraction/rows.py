@@ -1,5 +1,12 @@
 """A port table's columns and rows as rules: which column feeds which field, what each
-row means, which rows only title the rows below them."""
+row means, which rows only title the rows below them, which way each row's traffic goes.
+
+A row's direction is its Direction cell when that names one (``Inbound``, ``egress``),
+else the one its table stands under (see :mod:`~konvoy_portspec.extraction.build`),
+else what the columns say: a table with a Source column and no Destination column lists
+traffic coming in, one with a Destination column and no Source column traffic going
+out. Without any of those a row is inbound, a port the node listens on.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +18,26 @@ from konvoy_portspec.extraction import cells
 from konvoy_portspec.extraction.events import Table
 from konvoy_portspec.extraction.headers import (
     COMPONENT,
+    DESTINATION_WORDS,
+    DIRECTION,
     NOTES,
     PORT,
     PORT_END,
     PORT_START,
     PROTOCOL,
+    SOURCE_WORDS,
     classify_header,
     header_key,
 )
 from konvoy_portspec.extraction.text import slug
-from konvoy_portspec.extraction.titles import clean_text, known_role
-from konvoy_portspec.model import PORT_PROTOCOLS, Rule
+from konvoy_portspec.extraction.titles import (
+    cell_direction,
+    clean_text,
+    clean_title,
+    known_role,
+    split_direction,
+)
+from konvoy_portspec.model import INBOUND, OUTBOUND, PORT_PROTOCOLS, Rule
 
 #: Called with a message about the row being read (a prose port cell).
 Warn = Callable[[str], None]
@@ -53,6 +69,17 @@ def columns(header: list[list[str]]) -> list[str]:
         fields.append(field)
         taken.add(field)
     return fields
+
+
+def columns_direction(fields: list[str]) -> str | None:
+    """``inbound`` for a table with a Source column and no Destination column,
+    ``outbound`` for the other way round, ``None`` otherwise."""
+    words = [set(f.split("_")) for f in fields]
+    source = any(w & SOURCE_WORDS for w in words)
+    destination = any(w & DESTINATION_WORDS for w in words)
+    if source != destination:
+        return INBOUND if source else OUTBOUND
+    return None
 
 
 def _port_sources(values: dict[str, str]) -> list[tuple[cells.PortCell, tuple[str, ...]]]:
@@ -88,6 +115,7 @@ def cell_rules(
     notes: str,
     extra: dict[str, str],
     any_protocol: bool = False,
+    direction: str = INBOUND,
 ) -> list[Rule]:
     """The rules one port cell makes; ``fallback`` are the protocols its column or row
     names when the cell names none."""
@@ -103,21 +131,30 @@ def cell_rules(
                 own["port"] = cell.raw
             kept = tuple(sorted(own.items()))
             rules += [
-                Rule(None, None, p, component, notes, kept)
+                Rule(None, None, p, component, notes, kept, direction)
                 for p in protocols or fallback or ("any",)
             ]
         else:
             kept = tuple(sorted(own.items()))
             rules += [
-                Rule(start_port, end_port, p, component, notes, kept)
+                Rule(start_port, end_port, p, component, notes, kept, direction)
                 for p in protocols or fallback or ("tcp",)
             ]
     return rules
 
 
-def row_rules(fields: list[str], row: list[str], warn: Warn) -> list[Rule]:
-    """The rules of one body row. Raises :class:`ExtractError` for a broken port."""
+def row_rules(
+    fields: list[str], row: list[str], warn: Warn, direction: str = INBOUND
+) -> list[Rule]:
+    """The rules of one body row, ``direction`` unless its Direction cell names one.
+    Raises :class:`ExtractError` for a broken port."""
     values = {f: (row[i] if i < len(row) else "") for i, f in enumerate(fields)}
+    if values.get(DIRECTION):
+        named, whole = cell_direction(values[DIRECTION])
+        if named is not None:
+            direction = named
+        if whole:  # the cell says nothing the rule's direction does not
+            del values[DIRECTION]
     extra: dict[str, str] = {}
     column_protocols: tuple[str, ...] = ()
     if values.get(PROTOCOL):
@@ -136,21 +173,22 @@ def row_rules(fields: list[str], row: list[str], warn: Warn) -> list[Rule]:
         if port_text:
             extra["port"] = port_text
         kept = tuple(sorted(extra.items()))
-        return [Rule(None, None, p, component, notes, kept) for p in column_protocols]
+        return [Rule(None, None, p, component, notes, kept, direction) for p in column_protocols]
     any_protocol = values.get(PROTOCOL, "").strip().casefold() in ("any", "all")
     rules: list[Rule] = []
     for cell, header_protocols in _port_sources(values):
         if cell.prose:
             warn(prose_warning(cell))
         fallback = header_protocols or column_protocols
-        rules += cell_rules(cell, fallback, component, notes, extra, any_protocol)
+        rules += cell_rules(cell, fallback, component, notes, extra, any_protocol, direction)
     return rules
 
 
 def section_title(row: list[str]) -> str | None:
     """A row that titles the rows below it: one cell spanning the table (HTML colspan
     repeats its text in every column), or, in a pipe table, a first cell naming a role
-    with the other cells empty (``| **Worker nodes** | | |``)."""
+    or a direction with the other cells empty (``| **Worker nodes** | | |``,
+    ``| Outbound rules | | |``)."""
     if len(row) < 2:
         return None
     texts = {c for c in row if c}
@@ -158,7 +196,11 @@ def section_title(row: list[str]) -> str | None:
         return None
     (text,) = texts
     spanning = all(row)
-    named = bool(row[0]) and not any(row[1:]) and known_role(text) is not None
+    named = (
+        bool(row[0])
+        and not any(row[1:])
+        and (known_role(text) is not None or split_direction(text)[0] is not None)
+    )
     if (spanning or named) and not cells.is_port_text(text):
         return text
     return None
@@ -196,21 +238,28 @@ def read_rows(
     lines: list[int],
     on_error: Callable[[ExtractError, int], None],
     warn_at: Callable[[str, int], None],
+    direction: str = INBOUND,
 ) -> list[tuple[str | None, list[Rule]]]:
-    """Body rows as runs of rules, each under the section row above it (``None``: no
-    section row yet). A broken port cell goes to ``on_error`` with its line, which
-    raises or, to keep going, reports it and leaves the row out."""
+    """Body rows as runs of rules, each under the title of the section row above it
+    (``None``: the table's own title; no section row yet, or one that names only a
+    direction). Rows are ``direction`` unless their section row or their Direction cell
+    names one. A broken port cell goes to ``on_error`` with its line, which raises or,
+    to keep going, reports it and leaves the row out."""
     runs: list[tuple[str | None, list[Rule]]] = [(None, [])]
     header_texts = [[header_key(c) for c in r] for r in header]
+    current = direction
     for row, line in zip(body, lines, strict=False):
         if not any(row) or [header_key(c) for c in row] in header_texts:
             continue
         section = section_title(row)
         if section is not None:
-            runs.append((section, []))
+            named, rest = split_direction(clean_title(section))
+            current = named or direction
+            runs.append((rest or None, []))
             continue
+        warn = functools.partial(_at, warn_at, line)
         try:
-            runs[-1][1].extend(row_rules(fields, row, functools.partial(_at, warn_at, line)))
+            runs[-1][1].extend(row_rules(fields, row, warn, current))
         except ExtractError as exc:
             on_error(exc, line)
     return runs

@@ -12,6 +12,7 @@ import functools
 import re
 
 from konvoy_portspec.extraction.text import collapse, slug, word_set
+from konvoy_portspec.model import INBOUND, OUTBOUND
 
 _ROLE_PATTERNS = (
     (
@@ -101,17 +102,90 @@ def is_lead_in_sentence(text: str) -> bool:
     return bool(words) and (words[0] in _SENTENCE_OPENERS or bool(set(words) & _SENTENCE_WORDS))
 
 
-_DIRECTIONS = {
-    "inbound": "inbound",
-    "ingress": "inbound",
-    "incoming": "inbound",
-    "outbound": "outbound",
-    "egress": "outbound",
-    "outgoing": "outbound",
+#: Words that name a direction, to the direction (:data:`~konvoy_portspec.model.DIRECTIONS`).
+DIRECTION_WORDS = {
+    "inbound": INBOUND,
+    "ingress": INBOUND,
+    "incoming": INBOUND,
+    "outbound": OUTBOUND,
+    "egress": OUTBOUND,
+    "outgoing": OUTBOUND,
 }
+#: Kubernetes has an Ingress resource and egress gateways: "Ingress", "Ingress
+#: controller" and "NGINX Ingress" name no direction. These two count only in a phrase
+#: ("Ingress rules", "Egress to the internet") or next to a role ("Server nodes:
+#: ingress").
+_AMBIGUOUS = frozenset({"ingress", "egress"})
+#: Prepositions after the phrase: which of them lead to the node of the role (inbound
+#: rules *for*/*to* the server nodes, outbound *from* them) rather than to the peer.
+_TO_ROLE = {INBOUND: word_set("for to on into at of"), OUTBOUND: word_set("for from on at of")}
+_DIRECTION_PHRASE = re.compile(
+    r"\b(?P<word>inbound|outbound|incoming|outgoing|ingress|egress)\b"
+    r"(?P<nouns>(?:\s+(?:network(?:ing)?|firewall|rules?|traffic|ports?|connections?"
+    r"|connectivity|access|communications?|requirements|flows?|packets|policy|policies)\b)*)"
+    r"(?:\s+(?P<prep>for|to|on|into|at|of|from)\b(?P<peer>[^,:;()|/\u2013\u2014]*))?",
+    re.IGNORECASE,
+)
+_EDGE_FILLER = re.compile(
+    r"^(?:[\s,:;|/\-\u2013\u2014]|\b(?:for|to|on|into|at|of|from|and|the)\b)+"
+    r"|(?:[\s,:;|/\-\u2013\u2014]|\b(?:for|to|on|into|at|of|from|and|the)\b)+$",
+    re.IGNORECASE,
+)
 
 
-def direction_of(text: str) -> str | None:
-    """``inbound`` / ``outbound`` for a heading or caption that names a direction."""
-    found = {_DIRECTIONS[w] for w in re.findall(r"[a-z]+", text.casefold()) if w in _DIRECTIONS}
-    return found.pop() if len(found) == 1 else None
+@functools.lru_cache(maxsize=4096)
+def split_direction(title: str) -> tuple[str | None, str]:
+    """The direction a heading, caption or tab names, and the title without it.
+
+    ``Server nodes - Inbound rules`` -> (``inbound``, ``Server nodes``); ``Inbound rules
+    for server nodes`` -> (``inbound``, ``Server nodes``); ``Outbound rules`` ->
+    (``outbound``, ``""``): such a title names the direction of its rules, not a role.
+    The peer of the traffic is no part of the title (``Inbound rules from agent nodes``
+    -> ``""``). A title naming both directions, or none, is returned as it is.
+    """
+    matches = list(_DIRECTION_PHRASE.finditer(title))
+    directions = {DIRECTION_WORDS[m.group("word").casefold()] for m in matches}
+    if len(directions) != 1:
+        return None, title
+    (direction,) = directions
+    pieces: list[str] = []
+    end = 0
+    for match in matches:
+        pieces.append(title[end : match.start()])
+        prep = (match.group("prep") or "").casefold()
+        if prep in _TO_ROLE[direction]:
+            pieces.append(" " + match.group("peer"))
+        end = match.end()
+    pieces.append(title[end:])
+    rest = _tidy("".join(pieces))
+    ambiguous = all(
+        m.group("word").casefold() in _AMBIGUOUS and not m.group("nouns") and not m.group("prep")
+        for m in matches
+    )
+    if ambiguous and (not rest or known_role(rest) is None):
+        return None, title
+    if rest and rest[0].islower() and title[:1].isupper():
+        rest = rest[0].upper() + rest[1:]
+    return direction, rest
+
+
+def _tidy(text: str) -> str:
+    text = collapse(re.sub(r"\(\s*\)|\[\s*\]", " ", text))
+    while True:
+        trimmed = _EDGE_FILLER.sub("", text).strip()
+        if trimmed == text:
+            return text
+        text = trimmed
+
+
+def cell_direction(text: str) -> tuple[str | None, bool]:
+    """The direction a Direction column's cell names, and whether that is all it says
+    (``Inbound``, ``egress``, ``in``): such a cell needs no keeping beside the rule's
+    direction. ``worker <-> controller`` names none."""
+    words = re.findall(r"[a-z]+", text.casefold())
+    if len(words) == 1 and words[0] in ("in", "out"):
+        return (INBOUND if words[0] == "in" else OUTBOUND), True
+    found = {DIRECTION_WORDS[w] for w in words if w in DIRECTION_WORDS}
+    if len(found) != 1:
+        return None, False
+    return found.pop(), len(words) == 1

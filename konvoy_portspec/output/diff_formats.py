@@ -107,9 +107,11 @@ class TextFormatter(Formatter):
 
     @staticmethod
     def _where(change: Change) -> str:
+        where = change.rule.where
         if change.kind == MOVED and change.before is not None:
-            return f"{change.before.port_text} -> {change.rule.where}"
-        return change.rule.where
+            where = f"{change.before.port_text} -> {where}"
+        # inbound is the default and goes unsaid; an outbound rule says so
+        return where if change.rule.inbound else f"{where} outbound"
 
 
 class MarkdownFormatter(Formatter):
@@ -132,9 +134,10 @@ class MarkdownFormatter(Formatter):
             out.append("|---|---|---|---|---|")
             for change in changes:
                 rule = change.rule
+                protocol = cell_value(rule, "protocol")
                 cells = [
                     cell_value(rule, "port"),
-                    cell_value(rule, "protocol"),
+                    protocol if rule.inbound else f"{protocol} (outbound)",
                     rule.component,
                     rule.notes,
                     self._change_cell(change),
@@ -207,7 +210,9 @@ def firewall_work(changes: list[Change]) -> tuple[list[Rule], list[Rule]]:
             if before.key != after.key or before.component != after.component:
                 opens.append(after)
                 closes.append(before)
-    return opens, closes
+    # Outbound rules are connections a node makes, never a port its firewall opens
+    # (the exports skip them too): nothing to open or close for them.
+    return [r for r in opens if r.inbound], [r for r in closes if r.inbound]
 
 
 class FirewallFormatter(Formatter):

@@ -1,8 +1,10 @@
 """Example pages and what ``portspec extract`` must make of them, one folder per case
 under ``tests/acceptance/cases/``: a page (``page.md`` or ``page.html``) and either
-``expected.json`` (the rules, written by reading the page; ``args`` are extra
-command-line arguments, ``--release v3.0`` when absent) or ``expected-error.json`` (the
-exit code, where the one-line error points, and a word it must say).
+``expected.json`` (the rules, written by reading the page, each ``[port, end_port,
+protocol, component, notes]`` with an optional sixth element, the direction, compared
+when given; ``args`` are extra command-line arguments, ``--release v3.0`` when absent) or
+``expected-error.json`` (the exit code, where the one-line error points, and a word it
+must say).
 
 A new case is a new folder; nothing here needs to change.
 """
@@ -36,17 +38,27 @@ def test_page_gives_the_expected_spec(case, capsys):
     assert code == 0, out.err
     got = json.loads(out.out)
     assert got["release"] == expected["release"]
-    assert [
-        {
-            "id": role["id"],
-            "title": role["title"],
-            "ports": [
-                [r["port"], r["end_port"], r["protocol"], r["component"], r["notes"]]
-                for r in role["ports"]
-            ],
-        }
-        for role in got["roles"]
-    ] == expected["roles"]
+    assert _as_expected(got["roles"], expected["roles"]) == expected["roles"]
+
+
+def _as_expected(roles, expected_roles):
+    """The spec's roles in the shape of ``expected.json``, each rule as long as the
+    expected row in its place."""
+    out = []
+    for n, role in enumerate(roles):
+        wanted = expected_roles[n]["ports"] if n < len(expected_roles) else []
+        rows = [_row(r, wanted[i] if i < len(wanted) else []) for i, r in enumerate(role["ports"])]
+        out.append({"id": role["id"], "title": role["title"], "ports": rows})
+    return out
+
+
+def _row(rule, expected_row):
+    """A rule of the spec as an expected row: five fields, and its direction (inbound
+    when the file leaves it out) when the expected row has a sixth."""
+    row = [rule["port"], rule["end_port"], rule["protocol"], rule["component"], rule["notes"]]
+    if len(expected_row) > 5:
+        row.append(rule.get("direction", "inbound"))
+    return row
 
 
 @pytest.mark.parametrize("case", _cases("expected-error.json"), ids=lambda c: c.name)

@@ -388,3 +388,29 @@ def test_firewall_view_is_a_script_of_comments_and_commands():
     if shutil.which("bash"):
         proc = subprocess.run(["bash", "-n"], input=text, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
+
+
+# --- direction -------------------------------------------------------------------------
+
+
+def _direction_diff():
+    inbound = Rule.single(443, component="registry")
+    old = Spec("a", [Role("worker", "Worker nodes", (inbound,))])
+    new = Spec("b", [Role("worker", "Worker nodes", (inbound.replace(direction="outbound"),))])
+    return diff(old, new)
+
+
+def test_the_firewall_view_never_opens_an_outbound_rule():
+    lines = format_diff(_direction_diff(), "firewall").splitlines()
+    commands = [ln for ln in lines if ln.startswith(("iptables", "ip6tables"))]
+    # 443 inbound is gone (closed on both families); 443 outbound opens nothing
+    assert commands and all(" -D " in ln and "--dport 443" in ln for ln in commands)
+
+
+def test_text_and_markdown_say_which_rule_is_outbound():
+    text = format_diff(_direction_diff(), "text").splitlines()
+    assert "  - 443/tcp           registry" in text  # aligned with the longer line below
+    assert "  + 443/tcp outbound  registry" in text
+    md = format_diff(_direction_diff(), "markdown").splitlines()
+    assert "| 443 | TCP (outbound) | registry |  | added |" in md
+    assert "| 443 | TCP | registry |  | removed |" in md

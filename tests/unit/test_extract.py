@@ -65,16 +65,18 @@ def test_kubernetes_ports_and_protocols_page(fixtures):
         ("30000-32767", "tcp", "All", "NodePort Services"),
         ("30000-32767", "udp", "All", "NodePort Services"),
     ]
-    # Columns the model does not know are kept, not dropped.
-    assert spec.roles["worker"].rules[0].extras == {"direction": "Inbound"}
+    # The Direction column ("Inbound") is the rule's direction, not an extra column.
+    assert spec.roles["worker"].rules[0].extras == {}
+    assert {r.direction for _, r in spec.rules()} == {"inbound"}
 
 
 def test_k3s_page_figcaption_italic_caption_and_no_leading_pipes(fixtures):
     spec = extract_file(fixtures / "pages" / "k3s-inbound.md")
     # The OS table has no port column; the fenced table is an example: both are skipped.
     assert list(spec.roles) == ["control-plane", "worker"]
-    assert spec.roles["control-plane"].title == "Inbound Rules for K3s Server Nodes"
-    assert spec.roles["worker"].title == "Inbound rules for K3s agent nodes"
+    # "Inbound rules" names the direction of the rules, not the role.
+    assert spec.roles["control-plane"].title == "K3s Server Nodes"
+    assert spec.roles["worker"].title == "K3s agent nodes"
     assert [r.port_text for r in spec.roles["control-plane"]] == [
         "2379-2380",
         "6443",
@@ -96,7 +98,9 @@ def test_k3s_page_figcaption_italic_caption_and_no_leading_pipes(fixtures):
 def test_rke2_html_rowspan_colspan_br_and_toml_front_matter(fixtures):
     spec = extract_file(fixtures / "pages" / "rke2-html.md")
     assert spec.release == "v1.28"
-    role = spec.roles["inbound-network-rules"]
+    # The page's one heading, "Inbound Network Rules", names only a direction.
+    assert [(r.id, r.title) for r in spec.roles.ordered] == [("ports", "ports")]
+    role = spec.roles["ports"]
     assert [(r.port_text, r.protocol) for r in role] == [
         ("9345", "tcp"),
         ("6443", "tcp"),

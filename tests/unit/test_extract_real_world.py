@@ -23,7 +23,7 @@ from konvoy_portspec.cli import run
 from konvoy_portspec.extraction import ExtractWarning, extract_file
 from konvoy_portspec.model import Rule, Spec
 from tests.support import FIXTURES
-from tests.unit.test_extract_styles import Role, Row, one, row
+from tests.unit.test_extract_styles import Role, Row, one, outbound, row
 
 PAGES_DIR = FIXTURES / "styles" / "real-world"
 
@@ -277,15 +277,16 @@ PAGES["calico-requirements.mdx"] = Page(
 
 K3S = "Ports for Rancher Server Nodes on K3s"
 RKE2 = "Ports for Rancher Server Nodes on RKE2"
-INBOUND = "Inbound Rules for Rancher Server Nodes"
-OUTBOUND = "Outbound Rules for Rancher Nodes"
 NODE_DRIVER = "Any node IP from a node created using Node Driver"
 PAGES["rancher-port-sections.md"] = Page(
     roles=[
-        # The same two captions under two headings: four roles.
+        # Under each heading, the captions "Inbound Rules for Rancher Server Nodes" and
+        # "Outbound Rules for Rancher Nodes" give the direction of their table; the role
+        # is the heading's (the outbound caption names no role of its own). The same
+        # captions under two headings: two roles, named by their headings.
         Role(
-            "control-plane-rancher-k3s-inbound",
-            f"{K3S} / {INBOUND}",
+            "control-plane-rancher-k3s",
+            K3S,
             [
                 one(
                     80,
@@ -309,54 +310,38 @@ PAGES["rancher-port-sections.md"] = Page(
                     "Required only for Flannel VXLAN",
                     source="K3s server and agent nodes",
                 ),
-            ],
-        ),
-        Role(
-            "control-plane-rancher-k3s-outbound",
-            f"{K3S} / {OUTBOUND}",
-            [
-                one(
-                    22,
-                    "tcp",
-                    "",
-                    "SSH provisioning of nodes using Node Driver",
-                    destination=NODE_DRIVER,
+                outbound(
+                    one(
+                        22,
+                        "tcp",
+                        "",
+                        "SSH provisioning of nodes using Node Driver",
+                        destination=NODE_DRIVER,
+                    )
                 ),
-                one(443, "tcp", "", "Rancher catalog", destination="git.rancher.io"),
+                outbound(one(443, "tcp", "", "Rancher catalog", destination="git.rancher.io")),
             ],
         ),
         Role(
-            "control-plane-rancher-rke2-inbound",
-            f"{RKE2} / {INBOUND}",
+            "control-plane-rancher-rke2",
+            RKE2,
             [
                 one(9345, "tcp", "", "Node registration", source="RKE2 agent nodes"),
                 one(6443, "tcp", "", "Kubernetes API", source="RKE2 agent nodes"),
+                outbound(one(443, "tcp", "", "Rancher catalog", destination="git.rancher.io")),
             ],
         ),
-        Role(
-            "control-plane-rancher-rke2-outbound",
-            f"{RKE2} / {OUTBOUND}",
-            [one(443, "tcp", "", "Rancher catalog", destination="git.rancher.io")],
-        ),
-        # Inbound and outbound sub-sections of one role heading are not merged; the
-        # "Metrics" sub-section stays with the role.
-        Role(
-            "control-plane-etcd-inbound",
-            "Etcd and control plane nodes / Inbound rules",
-            [
-                one(2379, "tcp", "", "etcd client requests", source="etcd nodes"),
-                one(2380, "tcp", "", "etcd peer communication", source="etcd nodes"),
-            ],
-        ),
-        Role(
-            "control-plane-etcd-outbound",
-            "Etcd and control plane nodes / Outbound rules",
-            [one(443, "tcp", "", "Rancher agent", destination="Rancher nodes")],
-        ),
+        # "#### Inbound rules", "#### Outbound rules" and "#### Metrics" under one role
+        # heading: one role, the outbound row going out.
         Role(
             "control-plane-etcd",
             "Etcd and control plane nodes",
-            [one(10250, "tcp", "", "kubelet metrics", source="Metrics server")],
+            [
+                one(2379, "tcp", "", "etcd client requests", source="etcd nodes"),
+                one(2380, "tcp", "", "etcd peer communication", source="etcd nodes"),
+                outbound(one(443, "tcp", "", "Rancher agent", destination="Rancher nodes")),
+                one(10250, "tcp", "", "kubelet metrics", source="Metrics server"),
+            ],
         ),
         Role(
             "worker",
@@ -455,7 +440,9 @@ def _read(page: str) -> tuple[Spec, tuple[ExtractWarning, ...]]:
 
 
 def _got(rules: tuple[Rule, ...]) -> list[Row]:
-    return [(r.port, r.end_port, r.protocol, r.component, r.notes, r.extras) for r in rules]
+    return [
+        (r.port, r.end_port, r.protocol, r.component, r.notes, r.extras, r.direction) for r in rules
+    ]
 
 
 def test_every_page_has_expectations() -> None:

@@ -20,12 +20,23 @@ def _roles(page: str, path: str | None = None) -> list[tuple[str, str, list[int 
 
 def test_the_same_caption_under_two_headings_is_two_roles() -> None:
     page = (
+        "## Server nodes\n\n**Firewall ports**\n\n" + TABLE.format(6443) + "\n"
+        "## Agent nodes\n\n**Firewall ports**\n\n" + TABLE.format(10250)
+    )
+    assert _roles(page) == [
+        ("control-plane-firewall", "Server nodes / Firewall ports", [6443]),
+        ("worker-firewall", "Agent nodes / Firewall ports", [10250]),
+    ]
+
+
+def test_a_caption_naming_only_a_direction_leaves_the_title_to_the_heading() -> None:
+    page = (
         "## Server nodes\n\n**Inbound rules**\n\n" + TABLE.format(6443) + "\n"
         "## Agent nodes\n\n**Inbound rules**\n\n" + TABLE.format(10250)
     )
     assert _roles(page) == [
-        ("control-plane-inbound", "Server nodes / Inbound rules", [6443]),
-        ("worker-inbound", "Agent nodes / Inbound rules", [10250]),
+        ("control-plane", "Server nodes", [6443]),
+        ("worker", "Agent nodes", [10250]),
     ]
 
 
@@ -50,18 +61,16 @@ def test_parts_of_a_role_heading_stay_one_role() -> None:
     assert _roles(page) == [("control-plane", "Control-plane nodes", [6443, 9100, 10257])]
 
 
-def test_inbound_and_outbound_sub_sections_are_not_merged() -> None:
+def test_inbound_and_outbound_sub_sections_are_one_role_with_both_directions() -> None:
     page = (
         "## Control plane\n\n### Inbound rules\n\n" + TABLE.format(6443) + "\n"
         "### Outbound rules\n\n" + TABLE.format(443) + "\n"
-        "### Ingress\n\n" + TABLE.format(2379) + "\n"
+        "### Incoming connections\n\n" + TABLE.format(2379) + "\n"
         "### Health\n\n" + TABLE.format(10257)
     )
-    assert _roles(page) == [
-        ("control-plane-inbound", "Control plane / Inbound rules", [6443, 2379]),
-        ("control-plane-outbound", "Control plane / Outbound rules", [443]),
-        ("control-plane", "Control plane", [10257]),
-    ]
+    assert _roles(page) == [("control-plane", "Control plane", [6443, 443, 2379, 10257])]
+    rules = extract_text(page).roles["control-plane"].rules
+    assert [r.direction for r in rules] == ["inbound", "outbound", "inbound", "inbound"]
 
 
 @pytest.mark.parametrize(
@@ -124,7 +133,8 @@ def test_a_tab_in_a_code_fence_is_an_example() -> None:
     [
         ("If Calico is used, it requires:", ("worker", "Nodes")),
         ("**When Flannel is the CNI:**", ("worker", "Nodes")),
-        ("Inbound rules:", ("inbound-rules", "Inbound rules")),
+        # A caption naming only a direction titles nothing either.
+        ("Inbound rules:", ("worker", "Nodes")),
         (
             "Open these ports on control-plane nodes:",
             ("control-plane", "Open these ports on control-plane nodes"),

@@ -20,12 +20,13 @@ import pytest
 
 from konvoy_portspec.errors import ExtractError
 from konvoy_portspec.extraction import extract_file, extract_text
-from konvoy_portspec.model import Rule, Spec
+from konvoy_portspec.model import INBOUND, OUTBOUND, Rule, Spec
 from tests.support import FIXTURES
 
 STYLES = FIXTURES / "styles"
 
-Row = tuple[int | None, int | None, str, str, str, dict[str, str]]
+#: port, end port, protocol, component, notes, extras, direction.
+Row = tuple[int | None, int | None, str, str, str, dict[str, str], str]
 
 
 def row(
@@ -37,11 +38,16 @@ def row(
     /,
     **extras: str,
 ) -> Row:
-    return (port, end, protocol, component, notes, extras)
+    return (port, end, protocol, component, notes, extras, INBOUND)
 
 
 def one(port: int, protocol: str, component: str = "", notes: str = "", /, **extras: str) -> Row:
     return row(port, port, protocol, component, notes, **extras)
+
+
+def outbound(rule: Row) -> Row:
+    """The same row, going out (a connection the node makes)."""
+    return (*rule[:6], OUTBOUND)
 
 
 @dataclass(frozen=True)
@@ -117,28 +123,27 @@ PAGES: dict[str, Page] = {
                 "control-plane",
                 "Control plane nodes",
                 [
-                    one(6443, "tcp", "All", "Kubernetes API server", direction="Inbound"),
+                    one(6443, "tcp", "All", "Kubernetes API server"),
                     row(
                         2379,
                         2380,
                         "tcp",
                         "kube-apiserver, etcd",
                         "etcd server client API",
-                        direction="Inbound",
                     ),
-                    one(10250, "tcp", "Self, Control plane", "Kubelet API", direction="Inbound"),
-                    one(10259, "tcp", "Self", "kube-scheduler", direction="Inbound"),
-                    one(10257, "tcp", "Self", "kube-controller-manager", direction="Inbound"),
+                    one(10250, "tcp", "Self, Control plane", "Kubelet API"),
+                    one(10259, "tcp", "Self", "kube-scheduler"),
+                    one(10257, "tcp", "Self", "kube-controller-manager"),
                 ],
             ),
             Role(
                 "worker",
                 "Worker nodes",
                 [
-                    one(10250, "tcp", "Self, Control plane", "Kubelet API", direction="Inbound"),
-                    one(10256, "tcp", "Self, Load balancers", "kube-proxy", direction="Inbound"),
-                    row(30000, 32767, "tcp", "All", "NodePort Services", direction="Inbound"),
-                    row(30000, 32767, "udp", "All", "NodePort Services", direction="Inbound"),
+                    one(10250, "tcp", "Self, Control plane", "Kubelet API"),
+                    one(10256, "tcp", "Self, Load balancers", "kube-proxy"),
+                    row(30000, 32767, "tcp", "All", "NodePort Services"),
+                    row(30000, 32767, "udp", "All", "NodePort Services"),
                 ],
             ),
         ],
@@ -265,13 +270,14 @@ PAGES: dict[str, Page] = {
 ALL = {"source": "All RKE2 nodes", "destination": "All RKE2 nodes"}
 SERVERS = {"source": "RKE2 server nodes", "destination": "RKE2 server nodes"}
 AGENTS = {"source": "RKE2 agent nodes", "destination": "RKE2 server nodes"}
-INBOUND = {"direction": "Inbound"}
 
 PAGES["rke2-docs.md"] = Page(
     roles=[
         Role(
-            "inbound-network-rules",
-            "Inbound Network Rules",
+            # "### Inbound Network Rules" names only a direction: "## Networking"
+            # titles the table, whose rules are inbound.
+            "networking",
+            "Networking",
             [
                 one(9345, "tcp", "", "RKE2 supervisor API", **AGENTS),
                 one(6443, "tcp", "", "Kubernetes API", **AGENTS),
@@ -291,8 +297,8 @@ PAGES["rke2-docs.md"] = Page(
             ],
         ),
         Role(
-            "windows-specific-inbound-network-rules",
-            "Windows Specific Inbound Network Rules",
+            "windows-specific",
+            "Windows Specific",
             [
                 one(4789, "udp", "", "Calico CNI with VXLAN", **ALL),
                 one(10250, "tcp", "", "kubelet metrics", **ALL),
@@ -305,7 +311,7 @@ PAGES["rke2-cilium.md"] = Page(
     roles=[
         Role(
             "control-plane",
-            "Inbound rules for server nodes with Cilium",
+            "Server nodes with Cilium",
             [
                 one(
                     4240,
@@ -334,9 +340,10 @@ PAGES["rke2-cilium.md"] = Page(
 DRIVER = "Any node created by a node driver"
 PAGES["rancher-requirements.md"] = Page(
     roles=[
+        # The inbound and the outbound rules of the Rancher nodes: one role.
         Role(
-            "inbound-rules-for-rancher-nodes",
-            "Inbound Rules for Rancher Nodes",
+            "rancher-nodes",
+            "Rancher Nodes",
             [
                 one(
                     80,
@@ -353,27 +360,25 @@ PAGES["rancher-requirements.md"] = Page(
                     source="server nodes agent nodes hosted/registered Kubernetes",
                 ),
                 one(6443, "tcp", "", "Kubernetes API", source="K3s server nodes"),
-            ],
-        ),
-        Role(
-            "outbound-rules-for-rancher-nodes",
-            "Outbound Rules for Rancher Nodes",
-            [
-                one(22, "tcp", "", "SSH provisioning of such nodes", destination=DRIVER),
-                one(443, "tcp", "", "Rancher catalog", destination="git.rancher.io"),
-                one(
-                    2376,
-                    "tcp",
-                    "",
-                    "Docker daemon TLS port used by Docker Machine",
-                    destination=DRIVER,
+                outbound(one(22, "tcp", "", "SSH provisioning of such nodes", destination=DRIVER)),
+                outbound(one(443, "tcp", "", "Rancher catalog", destination="git.rancher.io")),
+                outbound(
+                    one(
+                        2376,
+                        "tcp",
+                        "",
+                        "Docker daemon TLS port used by Docker Machine",
+                        destination=DRIVER,
+                    )
                 ),
-                one(
-                    6443,
-                    "tcp",
-                    "",
-                    "Kubernetes API server",
-                    destination="Hosted/Imported Kubernetes API",
+                outbound(
+                    one(
+                        6443,
+                        "tcp",
+                        "",
+                        "Kubernetes API server",
+                        destination="Hosted/Imported Kubernetes API",
+                    )
                 ),
             ],
         ),
@@ -425,18 +430,17 @@ PAGES["talos-network.md"] = Page(
                     "tcp",
                     "kube-apiserver, etcd",
                     "etcd server client API",
-                    **INBOUND,
                 ),
-                one(50000, "tcp", "talosctl, control plane nodes", "apid", **INBOUND),
-                one(50001, "tcp", "Worker nodes", "trustd", **INBOUND),
+                one(50000, "tcp", "talosctl, control plane nodes", "apid"),
+                one(50001, "tcp", "Worker nodes", "trustd"),
             ],
         ),
         Role(
             "worker",
             "Worker node(s)",
-            [one(50000, "tcp", "Control plane nodes", "apid", **INBOUND)],
+            [one(50000, "tcp", "Control plane nodes", "apid")],
         ),
-        Role("kubespan", "KubeSpan", [one(51820, "udp", "All nodes", "WireGuard", **INBOUND)]),
+        Role("kubespan", "KubeSpan", [one(51820, "udp", "All nodes", "WireGuard")]),
     ],
 )
 
@@ -447,9 +451,9 @@ PAGES["eks-anywhere-style.md"] = Page(
             "control-plane",
             "Control plane nodes",
             [
-                one(22, "tcp", "Admin machine", "SSH access", **INBOUND),
-                one(443, "tcp", "All", "Kubernetes API server", **INBOUND),
-                one(6443, "tcp", "All", "Kubernetes API server", **INBOUND),
+                one(22, "tcp", "Admin machine", "SSH access"),
+                one(443, "tcp", "All", "Kubernetes API server"),
+                one(6443, "tcp", "All", "Kubernetes API server"),
                 row(
                     2379,
                     2380,
@@ -457,7 +461,6 @@ PAGES["eks-anywhere-style.md"] = Page(
                     "kube-apiserver, etcd",
                     "etcd server client API",
                     port_remark="etcd",
-                    **INBOUND,
                 ),
                 one(
                     10250,
@@ -465,33 +468,33 @@ PAGES["eks-anywhere-style.md"] = Page(
                     "Self, Control plane",
                     "Kubelet API",
                     port_remark="kubelet API",
-                    **INBOUND,
                 ),
-                one(8472, "udp", "All nodes", "VXLAN overlay (Cilium)", **INBOUND),
-                one(179, "tcp", "", "Cilium BGP control plane", port_remark="BGP", **INBOUND),
+                one(8472, "udp", "All nodes", "VXLAN overlay (Cilium)"),
+                one(179, "tcp", "", "Cilium BGP control plane", port_remark="BGP"),
             ],
         ),
         Role(
             "worker",
             "Worker nodes",
             [
-                one(22, "tcp", "Admin machine", "SSH access", **INBOUND),
-                one(10250, "tcp", "Self, Control plane", "Kubelet API", **INBOUND),
-                one(10256, "tcp", "Self", "kube-proxy health", **INBOUND),
-                row(30000, 32767, "tcp", "All", "NodePort Services", **INBOUND),
-                row(1, 65535, "tcp", "All", "Egress to anywhere", direction="Outbound"),
+                one(22, "tcp", "Admin machine", "SSH access"),
+                one(10250, "tcp", "Self, Control plane", "Kubelet API"),
+                one(10256, "tcp", "Self", "kube-proxy health"),
+                row(30000, 32767, "tcp", "All", "NodePort Services"),
+                # The Direction cell says where each row goes; it is no extra column.
+                outbound(row(1, 65535, "tcp", "All", "Egress to anywhere")),
             ],
         ),
         Role(
             "bare-metal-provisioning-tinkerbell",
             "Bare metal provisioning (Tinkerbell)",
             [
-                one(67, "udp", MACHINES, "DHCP (Boots)", **INBOUND),
-                one(69, "udp", MACHINES, "TFTP (Boots)", **INBOUND),
-                one(80, "tcp", MACHINES, "HTTP, Hegel, Rufio", **INBOUND),
-                one(42113, "tcp", MACHINES, "HTTP, Hegel, Rufio", **INBOUND),
-                one(50061, "tcp", MACHINES, "HTTP, Hegel, Rufio", **INBOUND),
-                one(514, "udp", MACHINES, "syslog", **INBOUND),
+                one(67, "udp", MACHINES, "DHCP (Boots)"),
+                one(69, "udp", MACHINES, "TFTP (Boots)"),
+                one(80, "tcp", MACHINES, "HTTP, Hegel, Rufio"),
+                one(42113, "tcp", MACHINES, "HTTP, Hegel, Rufio"),
+                one(50061, "tcp", MACHINES, "HTTP, Hegel, Rufio"),
+                one(514, "udp", MACHINES, "syslog"),
             ],
         ),
     ],
@@ -613,7 +616,7 @@ PAGES["docusaurus-rendered.html"] = Page(
     roles=[
         Role(
             "control-plane",
-            "Inbound rules for server nodes",
+            "Server nodes",
             [
                 one(9345, "tcp", "", "RKE2 supervisor API", source="Agent nodes"),
                 one(6443, "tcp", "", "Kubernetes API", source="Agent nodes"),
@@ -623,7 +626,7 @@ PAGES["docusaurus-rendered.html"] = Page(
         ),
         Role(
             "worker",
-            "Inbound rules for agent nodes",
+            "Agent nodes",
             [
                 one(8472, "udp", "", "Canal with VXLAN", source="All nodes"),
                 one(10250, "tcp", "", "kubelet metrics", source="All nodes"),
@@ -748,9 +751,9 @@ PAGES["two-header-rows.md"] = Page(
             "control-plane",
             "Ports opened on control plane nodes",
             [
-                one(6443, "tcp", "kube-apiserver", **INBOUND),
-                row(2379, 2380, "tcp", "etcd", **INBOUND),
-                one(4789, "udp", "VXLAN", **INBOUND),
+                one(6443, "tcp", "kube-apiserver"),
+                row(2379, 2380, "tcp", "etcd"),
+                one(4789, "udp", "VXLAN"),
             ],
         ),
         Role(
@@ -804,6 +807,135 @@ PAGES["network-access.md"] = Page(
 )
 
 
+# Inbound and outbound tables of one node kind: one role, each rule with its direction
+# (the direction words are no part of the title).
+PAGES["rke2-inbound-outbound.md"] = Page(
+    roles=[
+        Role(
+            "control-plane",
+            "Server nodes",
+            [
+                one(9345, "tcp", "", "Supervisor API (node registration)", source="Agent nodes"),
+                one(6443, "tcp", "", "Kubernetes API", source="Agent nodes"),
+                row(2379, 2380, "tcp", "", "etcd client and peer", source="Server nodes"),
+                one(8472, "udp", "", "Flannel VXLAN", source="All nodes"),
+                outbound(
+                    one(443, "tcp", "", "Pulling system images", destination="Container registry")
+                ),
+                outbound(one(8472, "udp", "", "Flannel VXLAN", destination="All nodes")),
+            ],
+        ),
+        Role(
+            "worker",
+            "Agent nodes",
+            [
+                one(10250, "tcp", "", "kubelet metrics", source="Server nodes"),
+                row(30000, 32767, "tcp", "", "NodePort Services", source="Any"),
+                outbound(
+                    one(
+                        9345,
+                        "tcp",
+                        "",
+                        "Supervisor API (node registration)",
+                        destination="Server nodes",
+                    )
+                ),
+                outbound(one(6443, "tcp", "", "Kubernetes API", destination="Server nodes")),
+            ],
+        ),
+        Role(
+            "load-balancer",
+            "Load balancer",
+            [
+                one(443, "tcp", "", "HTTPS to the ingress controller", source="Clients"),
+                outbound(
+                    one(443, "tcp", "", "Health checks of the API", destination="Server nodes")
+                ),
+            ],
+        ),
+        # "Ingress" alone is the Kubernetes resource, no direction.
+        Role("ingress-controller", "Ingress controller", [one(80, "tcp", "", "HTTP")]),
+    ],
+)
+
+PAGES["direction-column.md"] = Page(
+    roles=[
+        Role(
+            "control-plane",
+            "Control plane nodes",
+            [
+                one(6443, "tcp", "", "Kubernetes API server", peer="All nodes"),
+                row(2379, 2380, "tcp", "", "etcd", peer="Control plane"),
+                outbound(one(443, "tcp", "", "Image pulls", peer="Image registry")),
+                outbound(one(123, "udp", "", "Time sync", peer="NTP servers")),
+                # A cell naming no single direction is kept; the row is inbound.
+                one(8472, "udp", "", "VXLAN overlay", direction="Bidirectional", peer="All nodes"),
+            ],
+        ),
+        Role(
+            "worker",
+            "Worker nodes",
+            [
+                one(10250, "tcp", "", "kubelet API"),
+                outbound(one(53, "udp", "", "DNS lookups")),
+                # More than a direction: the rule is inbound and the text is kept.
+                row(
+                    30000,
+                    32767,
+                    "tcp",
+                    "",
+                    "NodePort Services",
+                    direction="Inbound from load balancers",
+                ),
+            ],
+        ),
+    ],
+)
+
+PAGES["source-destination.html"] = Page(
+    roles=[
+        Role(
+            "control-plane",
+            "Control plane nodes",
+            [
+                # Source and no Destination: who connects to the node.
+                one(6443, "tcp", "kube-apiserver", source="Worker nodes"),
+                row(2379, 2380, "tcp", "etcd", source="Control plane nodes"),
+                # Destination and no Source: where the node connects to.
+                outbound(one(443, "tcp", "image pulls", destination="quay.io")),
+                outbound(one(10250, "tcp", "kubelet", destination="Worker nodes")),
+            ],
+        ),
+        Role(
+            "worker",
+            "Worker nodes",
+            [
+                # Both columns: inbound, until the "Outbound" row spanning the table.
+                one(
+                    10250,
+                    "tcp",
+                    "kubelet",
+                    source="Control plane nodes",
+                    destination="Worker nodes",
+                ),
+                outbound(
+                    one(
+                        6443,
+                        "tcp",
+                        "kube-apiserver",
+                        source="Worker nodes",
+                        destination="Control plane nodes",
+                    )
+                ),
+                # The caption "Outbound traffic to the internet" names the direction, not
+                # a role; the Source column does not overrule it.
+                outbound(one(443, "tcp", "image pulls", source="Worker nodes")),
+            ],
+        ),
+    ],
+)
+
+
 def _case(page: str, what: str) -> Any:
     return pytest.param(page, what, id=f"{page}::{what}")
 
@@ -814,7 +946,9 @@ def _spec(page: str) -> Spec:
 
 
 def _got(rules: tuple[Rule, ...] | list[Rule]) -> list[Row]:
-    return [(r.port, r.end_port, r.protocol, r.component, r.notes, r.extras) for r in rules]
+    return [
+        (r.port, r.end_port, r.protocol, r.component, r.notes, r.extras, r.direction) for r in rules
+    ]
 
 
 def test_every_fixture_page_has_expectations() -> None:
@@ -852,10 +986,7 @@ def test_tables_in_code_comments_and_scripts_are_not_read(page: str) -> None:
 
 
 def _rules_of(page: str) -> list[Row]:
-    return [
-        (r.port, r.end_port, r.protocol, r.component, r.notes, r.extras)
-        for _, r in extract_text(page).rules()
-    ]
+    return _got([r for _, r in extract_text(page).rules()])
 
 
 def _titles_of(page: str) -> list[tuple[str, str]]:
