@@ -45,6 +45,8 @@ __all__ = [
 _HTML_PAGE = re.compile(
     r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.IGNORECASE | re.DOTALL
 )
+#: A first line that opens front matter: ``---`` or ``+++``, white space around it.
+_FRONT_MATTER_FENCE = re.compile(r"[^\S\n]*(---|\+\+\+)[^\S\n]*(?:\n|\Z)")
 _RELEASE_IN_PATH = re.compile(r"^v?(\d+\.\d+(?:\.\d+)?)$", re.IGNORECASE)
 _RELEASE_KEYS = ("release", "version", "konvoy_version", "dkp_version")
 #: Characters no page may hold: control characters other than tab, line feed, vertical
@@ -91,10 +93,11 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     The front matter lines are replaced by empty lines rather than removed, so line
     numbers in errors still match the file.
     """
-    lines = text.split("\n")
-    if not lines or lines[0].strip() not in ("---", "+++"):
+    opening = _FRONT_MATTER_FENCE.match(text)
+    if opening is None:  # most pages: the page is not split into lines
         return {}, text
-    fence = lines[0].strip()
+    fence = opening.group(1)
+    lines = text.split("\n")
     for end in range(1, len(lines)):
         if lines[end].strip() == fence:
             break
@@ -176,13 +179,23 @@ def read_page(
     """Front matter, roles and number of port tables of decoded page text: the pipeline
     ``extract`` and ``scan`` share. Errors carry the page's path (or ``<input>``), and
     so do the findings added to ``warnings`` (see :func:`extract_text`)."""
+    return _read_page([text], path, warnings, keep_going)
+
+
+def _read_page(
+    page: list[str], path: str | None, warnings: list[ExtractWarning] | None, keep_going: bool
+) -> tuple[dict[str, Any], list[Role], int]:
+    """:func:`read_page` of the text ``page`` holds, taken out of the list: when the
+    caller holds it nowhere else, a big page is let go once it has been read into
+    events, before its rows are made into rules."""
     name = path or "<input>"
-    meta, body = split_front_matter(_normalized(text, name))
+    meta, body = split_front_matter(_normalized(page.pop(), name))
     found: list[ExtractWarning] = []
     try:
         html = is_html_page(body, path)
         mdx = not html and is_mdx(body, path)
         events = read_events(body, path, mdx)
+        del body
         roles, tables = build_page(events, jsx=mdx, warnings=found, keep_going=keep_going)
     except PortSpecError as exc:
         raise exc.with_location(path=name) from None
@@ -216,12 +229,34 @@ def extract_text(
     broken port cell (``70000``, ``six``) is added there as an error and its row left
     out, instead of raising :class:`ExtractError` (pass ``warnings`` to see them).
     """
+    return _extract(
+        [text],
+        path=path,
+        release=release,
+        product=product,
+        sha256=sha256,
+        warnings=warnings,
+        keep_going=keep_going,
+    )
+
+
+def _extract(
+    page: list[str],
+    *,
+    path: str | None,
+    release: str | None,
+    product: str | None,
+    sha256: str | None,
+    warnings: list[ExtractWarning] | None,
+    keep_going: bool,
+) -> Spec:
+    """:func:`extract_text` of the text ``page`` holds (see :func:`_read_page`)."""
     name = path or "<input>"
-    text = _normalized(text, name)
-    meta, roles, _ = read_page(text, path, warnings=warnings, keep_going=keep_going)
+    page[0] = _normalized(page[0], name)
+    digest = sha256 or hashlib.sha256(page[0].encode("utf-8")).hexdigest()
+    meta, roles, _ = _read_page(page, path, warnings, keep_going)
     if not roles:
         raise ExtractError("no port table found (no table with a port column)", path=name)
-    digest = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
     spec = Spec(
         release=normalize(release) if release else (release_from(meta, path) or "unknown"),
         product=product or product_from(meta),
@@ -248,8 +283,8 @@ def extract_bytes(
 ) -> Spec:
     """Extract a spec from page bytes; the source records the sha256 of the bytes as
     they are. ``name`` is what decoding errors call the input."""
-    return extract_text(
-        decode(raw, name),
+    return _extract(
+        [decode(raw, name)],
         path=path,
         release=release,
         product=product,
@@ -270,12 +305,15 @@ def extract_file(
 ) -> Spec:
     """Extract a spec from a page on disk; the source records its name and sha256."""
     name, raw = read_bytes(path, ExtractError, "page")
-    spec = extract_bytes(
-        raw,
-        name=name,
+    digest = hashlib.sha256(raw).hexdigest()
+    page = [decode(raw, name)]
+    del raw  # neither the bytes nor the text are held while the page is read
+    spec = _extract(
+        page,
         path=name,
         release=release,
         product=product,
+        sha256=digest,
         warnings=warnings,
         keep_going=keep_going,
     )

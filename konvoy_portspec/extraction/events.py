@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Cell texts up to this long are kept once per table by the readers: ports, protocols
+#: and components repeat down a table, and a table of 100,000 rows would otherwise
+#: hold a string per cell.
+SHARED_TEXT = 32
+
 
 @dataclass(slots=True)
 class Heading:
@@ -28,7 +33,8 @@ class Paragraph:
 
 @dataclass(slots=True)
 class Table:
-    """A table as a grid of plain-text cells (merged cells already spread out)."""
+    """A table as a grid of plain-text cells (merged cells already spread out). Equal
+    short cells may be the same string (see :data:`SHARED_TEXT`)."""
 
     header: list[list[str]]
     rows: list[list[str]]

@@ -2,14 +2,28 @@
 
 Line numbers come from the parser's ``sourceline`` (html.parser tracks it), shifted by
 where the HTML chunk starts in the page, so errors point into the original file.
+
+Long runs of plain rows are read from the source, not as a tree: see
+:mod:`~konvoy_portspec.extraction.html_rows`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 from bs4 import BeautifulSoup, Comment, NavigableString, ParserRejectedMarkup, Tag
 
 from konvoy_portspec.errors import ExtractError
-from konvoy_portspec.extraction.events import Event, Heading, Paragraph, Table
+from konvoy_portspec.extraction.events import SHARED_TEXT, Event, Heading, Paragraph, Table
+from konvoy_portspec.extraction.html_rows import (
+    RUN_ATTR,
+    Cell,
+    Run,
+    placed,
+    row_runs,
+    run_rows,
+    with_placeholders,
+)
 from konvoy_portspec.extraction.text import collapse
 from konvoy_portspec.extraction.titles import clean_title
 
@@ -50,8 +64,8 @@ def text_of(node: Tag) -> str:
     return collapse("".join(parts))
 
 
-def _span(cell: Tag, name: str) -> int:
-    value = cell.attrs.get(name)
+def _span(attrs: Mapping[str, object], name: str) -> int:
+    value = attrs.get(name)
     if value is None:
         return 1
     try:
@@ -77,26 +91,42 @@ def _own_rows(table: Tag) -> list[Tag]:
     return rows
 
 
-def _grid(table: Tag) -> tuple[list[list[str]], list[int], int]:
+def _rows_of(table: Tag, html: str, runs: list[Run]) -> Iterator[tuple[list[Cell], bool, int]]:
+    """The table's rows as cells, whether each is in ``<thead>``, and its line."""
+    for tr in _own_rows(table):
+        in_thead = tr.parent is not None and tr.parent.name == "thead"
+        run = tr.attrs.get(RUN_ATTR) if runs else None
+        if run is not None:
+            for cells, line in run_rows(html, runs[int(str(run))], tr.sourceline or 1):
+                yield cells, in_thead, line
+            continue
+        cells = [
+            (c.name, text_of(c), c.attrs)
+            for c in tr.contents
+            if isinstance(c, Tag) and c.name in ("td", "th")
+        ]
+        yield cells, in_thead, tr.sourceline or table.sourceline or 1
+
+
+def _grid(table: Tag, html: str, runs: list[Run]) -> tuple[list[list[str]], list[int], int]:
     """Rows of cell texts with rowspan/colspan spread out, row lines, header row count."""
-    rows = _own_rows(table)
     grid: list[list[str]] = []
     lines: list[int] = []
     pending: dict[int, tuple[str, int]] = {}  # column -> (text, rows still to fill)
+    shared: dict[str, str] = {}  # short texts repeat down a table: kept once
     header_rows = 0
     counting_header = True
-    for tr in rows:
-        cells = [c for c in tr.contents if isinstance(c, Tag) and c.name in ("td", "th")]
-        in_thead = tr.parent is not None and tr.parent.name == "thead"
-        all_th = bool(cells) and all(c.name == "th" for c in cells)
+    for cells, in_thead, line in _rows_of(table, html, runs):
+        all_th = bool(cells) and all(name == "th" for name, _, _ in cells)
         if counting_header and (in_thead or all_th):
             header_rows += 1
         else:
             counting_header = False
         row: list[str] = []
         col = 0
-        queue = list(cells)
-        while queue or col in pending:
+        queue = iter(cells)
+        cell = next(queue, None)
+        while cell is not None or col in pending:
             if col in pending:
                 text, left = pending[col]
                 row.append(text)
@@ -106,18 +136,21 @@ def _grid(table: Tag) -> tuple[list[list[str]], list[int], int]:
                     pending[col] = (text, left - 1)
                 col += 1
                 continue
-            cell = queue.pop(0)
-            text = text_of(cell)
-            rowspan = _span(cell, "rowspan")
-            for _ in range(_span(cell, "colspan")):
+            assert cell is not None
+            _, text, attrs = cell
+            if len(text) <= SHARED_TEXT:
+                text = shared.setdefault(text, text)
+            rowspan = _span(attrs, "rowspan")
+            for _ in range(_span(attrs, "colspan")):
                 if rowspan > 1:
                     pending[col] = (text, rowspan - 1)
                 row.append(text)
                 col += 1
+            cell = next(queue, None)
         if not row:
             continue
         grid.append(row)
-        lines.append(tr.sourceline or table.sourceline or 1)
+        lines.append(line)
     return grid, lines, header_rows
 
 
@@ -153,18 +186,31 @@ def _component_level(tag: Tag) -> int:
     return int(value[1]) if len(value) == 2 and value[0] == "h" and value[1] in "123456" else 0
 
 
+def _parse(html: str, line_offset: int) -> BeautifulSoup:
+    try:
+        return BeautifulSoup(html, "html.parser")
+    except ParserRejectedMarkup:
+        # html.parser gives up on some broken declarations (``<![x``); say so at the
+        # fragment's line rather than let the parser's AssertionError through.
+        raise ExtractError("HTML the parser cannot read", line=line_offset + 1) from None
+
+
 def read_html(html: str, line_offset: int = 0) -> list[Event]:
     """Headings, caption paragraphs and tables of an HTML fragment or page, in order.
 
     One walk over the tree in document order: inert elements (``<pre>``, ``<template>``
     ...) are passed over whole, and a table's inside is only read as that table.
     """
-    try:
-        soup = BeautifulSoup(html, "html.parser")
-    except ParserRejectedMarkup:
-        # html.parser gives up on some broken declarations (``<![x``); say so at the
-        # fragment's line rather than let the parser's AssertionError through.
-        raise ExtractError("HTML the parser cannot read", line=line_offset + 1) from None
+    runs = row_runs(html) if RUN_ATTR not in html else []
+    if runs:
+        source, places = with_placeholders(html, runs)
+        soup = _parse(source, line_offset)
+        del source
+        if not placed(soup, places):
+            runs = []
+            soup = _parse(html, line_offset)
+    else:
+        soup = _parse(html, line_offset)
     events: list[Event] = []
     # (element, nearest enclosing <figure>), children pushed in reverse for document order
     stack: list[tuple[Tag, Tag | None]] = [
@@ -177,7 +223,7 @@ def read_html(html: str, line_offset: int = 0) -> list[Event]:
             continue
         line = (tag.sourceline or 1) + line_offset
         if name == "table":
-            grid, lines, header_rows = _grid(tag)
+            grid, lines, header_rows = _grid(tag, html, runs)
             if grid:
                 header_rows = header_rows or 1
                 events.append(

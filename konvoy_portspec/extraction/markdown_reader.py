@@ -10,6 +10,10 @@ in MDX pages an indented block (a ``<table>`` indented inside ``<TabItem>``) is 
 code block; MkDocs tabs and admonitions hold indented markdown; ``<Heading as="h2">``
 is a heading. Tab starts and ends (:mod:`~konvoy_portspec.extraction.markup`) join the
 events by line.
+
+The parser itself, and the text of inline tokens, are in
+:mod:`~konvoy_portspec.extraction.markdown_parser` (re-exported here); pipe table rows
+come from there already as cell texts.
 """
 
 from __future__ import annotations
@@ -18,101 +22,29 @@ import re
 import textwrap
 from collections.abc import Sequence
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from konvoy_portspec.errors import ExtractError
 from konvoy_portspec.extraction.events import Event, Heading, Paragraph, TabEnd, Table, TabStart
 from konvoy_portspec.extraction.html_reader import read_html
+from konvoy_portspec.extraction.markdown_parser import (
+    MAX_BRACKETS,
+    MAX_NESTING,
+    inline_text,
+    parser,
+)
 from konvoy_portspec.extraction.markup import TabMarker, find_tab_markers
 from konvoy_portspec.extraction.text import collapse
 from konvoy_portspec.extraction.titles import clean_title
 
 _TABLE_OPEN = re.compile(r"<table\b", re.IGNORECASE)
 _TABLE_CLOSE = re.compile(r"</table\s*>", re.IGNORECASE)
-_SUP = re.compile(r"</?sup\b[^>]*>", re.IGNORECASE)
 #: Tags the HTML reader turns into events; a block without any is not worth parsing.
 _EVENT_TAGS = re.compile(r"<(?:table|h[1-6]|heading|p|figcaption)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
-#: Inline HTML that separates words: ``<br>``, and list or block tags inside a cell.
-_BREAKING = re.compile(r"</?(?:br|li|ul|ol|p|div|dd|dt|hr|tr|td|th)\b[^>]*>", re.IGNORECASE)
 _EMPHASIS_OPEN = {"em_open", "strong_open"}
 
-
-def _parser() -> MarkdownIt:
-    # Inline parsing is done on demand (see ``_inline``): only headings, table cells and
-    # the paragraph right above a table are ever read, and on long pages inline-parsing
-    # every paragraph is a good part of the time.
-    md = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
-    # CommonMark's preset stops reading blocks 20 levels deep and drops the rest of the
-    # page without a word; allow far more, and report a page that still reaches it.
-    md.options["maxNesting"] = MAX_NESTING
-    return md
-
-
-#: Deepest block nesting read (lists in quotes in lists ...); well inside Python's
-#: recursion limit, far beyond what a docs page uses.
-MAX_NESTING = 100
-
-
-_MD: MarkdownIt | None = None
-
-
-def parser() -> MarkdownIt:
-    global _MD
-    if _MD is None:
-        _MD = _parser()
-    return _MD
-
-
-def _inline(token: Token) -> list[Token]:
-    """The inline children of ``token``, parsed now if the core pass skipped them."""
-    if not token.children and token.content:
-        md = parser()
-        token.children = []
-        content = token.content
-        if content.count("[") > MAX_BRACKETS:
-            # markdown-it's link rule rescans the rest of the text from every "[", so a
-            # cell of thousands of brackets takes seconds; no cell holds that many links.
-            content = content.replace("[", "\\[")
-        md.inline.parse(content, md, {}, token.children)
-    return token.children or []
-
-
-#: More "[" than this in one cell and they are read as text, not as links.
-MAX_BRACKETS = 64
-
-
-#: Characters where an inline rule of the parser (escape, code, emphasis, link, image,
-#: autolink, HTML, entity) can start; text without them is read as written.
-_INLINE_MARKUP = re.compile(r"[\\`*_\[\]!<&\n]")
-
-
-def inline_text(token: Token) -> str:
-    """Plain text of an inline token: markup dropped, code kept, ``<br>`` (and list
-    items inside a cell) as a space."""
-    if not token.children and _INLINE_MARKUP.search(token.content) is None:
-        return collapse(token.content)  # most table cells: no need to run the parser
-    parts: list[str] = []
-    in_sup = 0  # inside <sup>...</sup>: a footnote mark, never part of the cell's text
-    for child in _inline(token):
-        kind = child.type
-        if kind == "html_inline" and _SUP.match(child.content):
-            in_sup += -1 if child.content.startswith("</") else 1
-            in_sup = max(in_sup, 0)
-            continue
-        if in_sup:
-            continue
-        if kind in ("text", "text_special", "code_inline"):
-            parts.append(child.content)
-        elif kind in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif kind == "html_inline":
-            if _BREAKING.match(child.content):
-                parts.append(" ")
-        elif kind == "image":
-            parts.append(child.content)
-    return collapse("".join(parts))
+__all__ = ["MAX_BRACKETS", "MAX_NESTING", "inline_text", "parser", "read_markdown"]
 
 
 def _is_caption(inline: Token, text: str) -> bool:
@@ -142,39 +74,24 @@ def _table_balance(text: str) -> int:
     return len(_TABLE_OPEN.findall(text)) - len(_TABLE_CLOSE.findall(text))
 
 
-def _read_table(tokens: Sequence[Token], start: int, lines: list[str]) -> tuple[Table, int]:
-    """A pipe table's rows, without lines that hold no ``|`` at all.
-
-    GFM lets a pipe-less line continue a table as a one-cell row, but in docs such a
-    line right under a table is something else: a shortcode's closing ``{{< /table >}}``,
-    an admonition's ``:::``, a footnote (``† default range``).
-    """
+def _read_table(tokens: Sequence[Token], start: int) -> tuple[Table, int]:
+    """A pipe table: header rows from its tokens, body rows from ``meta``."""
     header: list[list[str]] = []
-    rows: list[list[str]] = []
-    row_lines: list[int] = []
-    in_head = False
     row: list[str] = []
-    line = (tokens[start].map or (0, 0))[0] + 1
     i = start + 1
     while i < len(tokens) and tokens[i].type != "table_close":
         tok = tokens[i]
-        if tok.type == "thead_open":
-            in_head = True
-        elif tok.type == "thead_close":
-            in_head = False
-        elif tok.type == "tr_open":
+        if tok.type == "tr_open":
             row = []
-            row_line = (tok.map or (line - 1, 0))[0] + 1
         elif tok.type == "inline":
             row.append(inline_text(tok))
         elif tok.type == "tr_close":
-            if in_head:
-                header.append(row)
-            elif row_line > len(lines) or "|" in lines[row_line - 1]:
-                rows.append(row)
-                row_lines.append(row_line)
+            header.append(row)
         i += 1
-    return Table(header, rows, row_lines, line), i
+    table_open = tokens[start]
+    line = (table_open.map or (0, 0))[0] + 1
+    meta = table_open.meta or {}
+    return Table(header, meta.get("rows", []), meta.get("row_lines", []), line), i
 
 
 #: ``<Heading as="h2">Server nodes</Heading>`` (Docusaurus, Chakra-style components).
@@ -243,6 +160,20 @@ def _inert_ranges(tokens: Sequence[Token]) -> list[tuple[int, int]]:
     ]
 
 
+class _Lines:
+    """The text's lines, split on first use: only some HTML and MkDocs blocks need
+    them, and on a page of one huge table the split would hold a string per row."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines: list[str] | None = None
+
+    def get(self) -> list[str]:
+        if self.lines is None:
+            self.lines = self.text.split("\n")
+        return self.lines
+
+
 #: How deep blocks read on their own (an MDX page's indented blocks, MkDocs tabs) may
 #: nest; deeper ones are read as what CommonMark makes of them.
 MAX_DEPTH = 4
@@ -261,7 +192,7 @@ def read_markdown(text: str, mdx: bool = False, depth: int = 0) -> list[Event]:
             "cannot be read, so its tables would be lost",
             line=where,
         )
-    lines = text.split("\n")
+    lines = _Lines(text)
     events: list[Event] = []
     skip_before = 0  # tokens starting before this line were read as part of a block
     read_apart: list[tuple[int, int]] = []  # lines read on their own, markers and all
@@ -289,7 +220,7 @@ def read_markdown(text: str, mdx: bool = False, depth: int = 0) -> list[Event]:
             line = (tok.map or (0, 0))[0] + 1
             content = inline.content
             if content and content[0] in "<=!?" and tok.map is not None:
-                nested = _paragraph_block(tokens, i, lines, mdx, depth)
+                nested = _paragraph_block(tokens, i, lines.get(), mdx, depth)
                 if nested is not None:
                     found, skip_before = nested
                     read_apart.append((tok.map[0], skip_before))
@@ -304,7 +235,7 @@ def read_markdown(text: str, mdx: bool = False, depth: int = 0) -> list[Event]:
             i += 3
             continue
         if kind == "table_open":
-            table, i = _read_table(tokens, i, lines)
+            table, i = _read_table(tokens, i)
             events.append(table)
         elif kind == "code_block" and mdx and tok.map is not None and depth < MAX_DEPTH:
             body = textwrap.dedent(tok.content)
@@ -314,10 +245,11 @@ def read_markdown(text: str, mdx: bool = False, depth: int = 0) -> list[Event]:
             chunk = tok.content
             balance = _table_balance(chunk)
             if balance > 0:
-                while end < len(lines) and balance > 0:
-                    balance += _table_balance(lines[end])
+                source = lines.get()
+                while end < len(source) and balance > 0:
+                    balance += _table_balance(source[end])
                     end += 1
-                chunk = "\n".join(lines[first:end])
+                chunk = "\n".join(source[first:end])
                 skip_before = end
             if _EVENT_TAGS.search(chunk):  # most HTML blocks (divs, images) hold none
                 events.extend(read_html(chunk, line_offset=first))
