@@ -49,7 +49,7 @@ def read_bytes(
         if stat.S_ISDIR(info.st_mode):
             raise error(f"is a directory, not a {what}", path=name)
         if not stat.S_ISREG(info.st_mode):
-            raise error(f"is not a regular file ({_kind(info.st_mode)}), not read", path=name)
+            raise error(f"is not a regular file ({kind_of(info.st_mode)}), not read", path=name)
         if limit is not None and info.st_size > limit:
             raise error(_too_big(info.st_size, limit), path=name)
         os.set_blocking(fd, True)
@@ -85,7 +85,11 @@ def _too_big(size: int, limit: int) -> str:
     return f"is larger than the limit of {limit:,} bytes ({size:,} bytes or more); not read"
 
 
-def _kind(mode: int) -> str:
+def kind_of(mode: int, directory: str = "a directory") -> str:
+    """What a file that is not a regular file is, for messages ("a FIFO"); ``directory``
+    is the word for a directory (a scan says "a folder")."""
+    if stat.S_ISDIR(mode):
+        return directory
     if stat.S_ISFIFO(mode):
         return "a FIFO"
     if stat.S_ISCHR(mode):
@@ -156,12 +160,8 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         if stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode):
             _write_stream(real, data, target)
             return
-        raise OutputError(f"will not replace {_kind_of(info.st_mode)}", path=target)
+        raise OutputError(f"will not replace {kind_of(info.st_mode)}", path=target)
     _replace(real, data, info, target)
-
-
-def _kind_of(mode: int) -> str:
-    return "a directory" if stat.S_ISDIR(mode) else _kind(mode)
 
 
 def _write_stream(real: str, data: bytes, target: str) -> None:

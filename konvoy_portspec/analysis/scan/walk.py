@@ -18,6 +18,7 @@ import stat
 from collections.abc import Callable, Iterator, Sequence
 
 from konvoy_portspec.errors import PortSpecError
+from konvoy_portspec.io.files import kind_of
 
 #: File endings of docs pages (markdown and MDX, HTML).
 PAGE_SUFFIXES = (".md", ".markdown", ".mdx", ".html", ".htm")
@@ -103,7 +104,10 @@ def walk(root: str, exclude: Sequence[str] = ()) -> Iterator[tuple[str, str | No
                 if link or entry.is_file(follow_symlinks=False):
                     yield prefix + name, None
                 else:
-                    yield prefix + name, kind_of(entry.stat(follow_symlinks=False).st_mode)
+                    yield (
+                        prefix + name,
+                        kind_of(entry.stat(follow_symlinks=False).st_mode, "a folder"),
+                    )
             except OSError:
                 continue  # gone since the folder was listed
 
@@ -119,20 +123,6 @@ def list_pages(root: str, exclude: Sequence[str] = ()) -> list[str]:
     return sorted(iter_pages(root, exclude))
 
 
-def kind_of(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
-
-
 def read_page_bytes(root: str, rel: str, limit: int) -> bytes:
     """The bytes of the page at ``rel`` below ``root``, at most ``limit`` of them.
 
@@ -143,7 +133,7 @@ def read_page_bytes(root: str, rel: str, limit: int) -> bytes:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):  # replaced since the walk saw it
-            raise NotAPage(f"not a regular file ({kind_of(info.st_mode)}); not read")
+            raise NotAPage(f"not a regular file ({kind_of(info.st_mode, 'a folder')}); not read")
         if info.st_size > limit:
             raise Unreadable(_too_big(limit, f"{info.st_size:,} bytes"))
         # No buffered file object: one read of the whole file (plus one that finds the
@@ -192,7 +182,7 @@ def _open_link(root: str, path: str) -> int:
     try:
         mode = os.stat(target).st_mode  # a device is not even opened
         if not stat.S_ISREG(mode):
-            raise NotAPage(f"symbolic link to {kind_of(mode)}; not read")
+            raise NotAPage(f"symbolic link to {kind_of(mode, 'a folder')}; not read")
         return os.open(target, _FLAGS)
     except OSError as exc:
         raise Unreadable(f"cannot read: {exc.strerror}") from None
