@@ -13,7 +13,8 @@ events by line.
 
 The parser itself, and the text of inline tokens, are in
 :mod:`~konvoy_portspec.extraction.markdown_parser` (re-exported here); pipe table rows
-come from there already as cell texts.
+come from there already as cell texts, long runs of plain ones from
+:mod:`~konvoy_portspec.extraction.pipe_runs`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from konvoy_portspec.extraction.markdown_parser import (
     parser,
 )
 from konvoy_portspec.extraction.markup import TabMarker, find_tab_markers
+from konvoy_portspec.extraction.pipe_runs import find_runs, restore, without_runs
 from konvoy_portspec.extraction.text import collapse
 from konvoy_portspec.extraction.titles import clean_title
 
@@ -179,11 +181,26 @@ class _Lines:
 MAX_DEPTH = 4
 
 
+def _tokens(text: str) -> list[Token]:
+    """The page's block tokens, long runs of plain table rows read apart (see
+    :mod:`~konvoy_portspec.extraction.pipe_runs`), line numbers the page's."""
+    runs = find_runs(text)
+    for _ in range(2):  # again without the runs that failed the check, then none
+        if not runs:
+            break
+        tokens = parser().parse(without_runs(text, runs))
+        failed = restore(tokens, text, runs)
+        if not failed:
+            return tokens
+        runs = [run for run in runs if run not in failed]
+    return parser().parse(text)
+
+
 def read_markdown(text: str, mdx: bool = False, depth: int = 0) -> list[Event]:
     """Headings, caption-like paragraphs, tabs and tables (pipe and HTML) in document
     order. ``mdx``: indented blocks are markdown (MDX has no indented code), not code;
     ``depth``: how many such blocks this text is read inside."""
-    tokens = parser().parse(text)
+    tokens = _tokens(text)
     deepest = max((token.level for token in tokens), default=0)
     if deepest >= MAX_NESTING - 1:
         where = next(t.map[0] + 1 for t in tokens if t.level >= MAX_NESTING - 1 and t.map)

@@ -20,7 +20,14 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from konvoy_portspec.errors import ExtractError
-from konvoy_portspec.extraction import extract_file, extract_text, html_reader, html_rows
+from konvoy_portspec.extraction import (
+    extract_file,
+    extract_text,
+    html_reader,
+    html_rows,
+    markdown_reader,
+    pipe_runs,
+)
 from konvoy_portspec.extraction.events import Table
 from konvoy_portspec.extraction.markdown_parser import inline_text
 from konvoy_portspec.extraction.markdown_reader import read_markdown
@@ -126,6 +133,58 @@ def test_pipe_rows_and_table_ends_are_markdown_its(ending: str) -> None:
 )
 def test_pipe_tables_in_containers_are_markdown_its(page: str) -> None:
     assert read_tables(page) == stock_rows(page)
+
+
+ROWS = "".join(f"| {n} | comp {n} | note {n} |\n" for n in range(6))
+TABLE = "| Port | Name | Notes |\n|---|---|---|\n"
+
+#: Pages around runs of plain rows; ``True``: the run is read from the source.
+RUN_PAGES = {
+    "a table": (True, f"# Ports\n\n{TABLE}{ROWS}\n## After\n\ntext\n"),
+    "a paragraph right after": (True, f"{TABLE}{ROWS}after | text\n## After\n"),
+    "two tables and a heading": (True, f"{TABLE}{ROWS}\n# Two\n{TABLE}{ROWS}"),
+    "rows after other rows": (True, f"{TABLE}| `a` | b | c |\n{ROWS}| d |\n{ROWS}"),
+    "aligned columns, spaces after": (
+        True,
+        "| Port | Name | Notes |\n| :-- | :-: | --: |\n" + ROWS.replace("|\n", "|   \n"),
+    ),
+    "more cells than the header": (False, TABLE + ROWS.replace(" |\n", " | x |\n")),
+    "fewer cells than the header": (
+        False,
+        TABLE + "".join(f"| {n} | comp {n} |\n" for n in range(6)),
+    ),
+    "rows of another width between": (True, f"{TABLE}{ROWS}| a | b |\n{ROWS}"),
+    "a table in a fence": (False, f"```md\n{TABLE}{ROWS}```\n"),
+    "a fence and a table": (True, f"```md\n{TABLE}{ROWS}```\n\n{TABLE}{ROWS}"),
+    "a table in an HTML block": (False, f"<div>\n{TABLE}{ROWS}</div>\n"),
+    "rows with no delimiter": (False, f"text\n{ROWS}"),
+    "a table in a list item": (False, f"- item\n\n  {TABLE}  | 1 | 2 | 3 |\n{ROWS}"),
+    "a table in a quote": (False, f"> {TABLE}> | 1 | 2 | 3 |\n{ROWS}"),
+    "a delimiter row among the rows": (True, f"{TABLE}{ROWS}|---|---|---|\n{ROWS}"),
+    "a comment around the rows": (False, f"<!--\n{TABLE}{ROWS}-->\n"),
+    "a setext heading under the rows": (True, f"{TABLE}{ROWS}===\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUN_PAGES))
+def test_pipe_rows_read_from_the_source_read_as_markdown_it_reads_them(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    short_cut, page = RUN_PAGES[name]
+    monkeypatch.setattr(pipe_runs, "MIN_RUN", 10**9)
+    whole = read_markdown(page)
+    monkeypatch.setattr(pipe_runs, "MIN_RUN", 3)
+    failed: list[list[pipe_runs.Run]] = []
+    check = pipe_runs.restore
+
+    def spy(*args: object) -> list[pipe_runs.Run]:
+        failed.append(check(*args))  # type: ignore[arg-type]
+        return failed[-1]
+
+    monkeypatch.setattr(markdown_reader, "restore", spy)
+    assert read_markdown(page) == whole
+    assert read_tables(page) == stock_rows(page)
+    assert bool(failed and not failed[-1]) == short_cut
 
 
 def big_rows(count: int) -> list[tuple[int, str, str]]:
