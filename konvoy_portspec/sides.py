@@ -13,7 +13,7 @@ import os
 
 from konvoy_portspec.errors import ExtractError, PortSpecError, SpecFormatError
 from konvoy_portspec.io import bundled
-from konvoy_portspec.io.files import MAX_SPEC_SIZE, read_bytes
+from konvoy_portspec.io.files import MAX_PAGE_SIZE, MAX_SPEC_SIZE, read_bytes
 from konvoy_portspec.io.spec_json import load_file, loads
 from konvoy_portspec.model import Spec
 from konvoy_portspec.release_names import looks_like_release
@@ -61,21 +61,25 @@ def open_page(
     release: str | None = None,
     warnings: list[ExtractWarning] | None = None,
     keep_going: bool = False,
+    max_page_size: int = MAX_PAGE_SIZE,
 ) -> Spec:
     """A docs page, extracted: a file, ``-`` (stdin), or ``REV:path`` read from git.
-    ``warnings`` and ``keep_going``: see :func:`konvoy_portspec.extraction.extract_text`."""
+    ``warnings`` and ``keep_going``: see :func:`konvoy_portspec.extraction.extract_text`;
+    a file or standard input larger than ``max_page_size`` bytes is an error, not read."""
     # The extraction modules compile their patterns on import (~10 ms, a third of the
     # CLI's start): imported when a page is opened, not for a release or a spec file.
     from konvoy_portspec.extraction import extract_bytes, extract_file
 
     if arg == STDIN:
-        name, raw = read_bytes(STDIN, ExtractError, "page")
+        name, raw = read_bytes(STDIN, ExtractError, "page", limit=max_page_size)
         return extract_bytes(
             raw, name=name, release=release, warnings=warnings, keep_going=keep_going
         )
     if is_git_side(arg):
         return read_git_page(arg, release=release, warnings=warnings, keep_going=keep_going)
-    return extract_file(arg, release=release, warnings=warnings, keep_going=keep_going)
+    return extract_file(
+        arg, release=release, warnings=warnings, keep_going=keep_going, max_size=max_page_size
+    )
 
 
 def read_git_page(

@@ -57,9 +57,35 @@ def add_output(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def emit(text: str, output: str | None) -> None:
-    """Print ``text``, or write it to ``output`` atomically."""
-    if not text.endswith("\n"):
+#: Default of --max-page-size; the same as ``konvoy_portspec.io.files.MAX_PAGE_SIZE``
+#: (a test holds them together), written out to keep the I/O modules off the start path.
+MAX_PAGE_SIZE = 16 * 1024 * 1024
+
+
+def add_max_page_size(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-page-size",
+        type=int,
+        metavar="BYTES",
+        help="report a page larger than BYTES as an error instead of reading it "
+        f"(default {MAX_PAGE_SIZE} = 16 MiB)",
+    )
+
+
+def max_page_size(args: argparse.Namespace) -> int:
+    """The checked value of ``--max-page-size`` (see :func:`add_max_page_size`)."""
+    value: int = MAX_PAGE_SIZE if args.max_page_size is None else args.max_page_size
+    if value < 1:
+        from konvoy_portspec.errors import UsageError
+
+        raise UsageError("--max-page-size must be at least 1")
+    return value
+
+
+def emit(text: str | Iterable[str], output: str | None) -> None:
+    """Print ``text``, or write it to ``output`` atomically. ``text`` may come in pieces
+    (a large spec), which must then end with a line break themselves."""
+    if isinstance(text, str) and not text.endswith("\n"):
         text += "\n"
     if output and output != "-":
         from konvoy_portspec.io.files import write_atomic
@@ -75,18 +101,22 @@ def emit(text: str, output: str | None) -> None:
 STDOUT_CHUNK = 64 * 1024
 
 
-def write_stdout(text: str) -> None:
-    """Write ``text`` to standard output in pipe-sized pieces (see ``STDOUT_CHUNK``)."""
+def write_stdout(text: str | Iterable[str]) -> None:
+    """Write ``text`` (or its pieces) to standard output in pipe-sized pieces (see
+    ``STDOUT_CHUNK``)."""
+    pieces = [text] if isinstance(text, str) else text
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # a captured or replaced stdout
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
         sys.stdout.flush()
         return
     sys.stdout.flush()
-    view = memoryview(text.encode("utf-8", "replace"))
-    while view:
-        view = view[os.write(fd, view[:STDOUT_CHUNK]) :]
+    for piece in pieces:
+        view = memoryview(piece.encode("utf-8", "replace"))
+        while view:
+            view = view[os.write(fd, view[:STDOUT_CHUNK]) :]
 
 
 def load_spec(arg: str, *, label: str | None = None, release: str | None = None) -> Spec:

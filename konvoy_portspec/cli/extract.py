@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from konvoy_portspec.cli._common import add_output, emit
+from konvoy_portspec.cli._common import add_max_page_size, add_output, emit, max_page_size
 from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_OK
 
 TYPE_CHECKING = False
@@ -40,20 +40,27 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="leave out the rows whose port cell is broken instead of failing: the rest "
         "of the page is printed, each left-out row is reported on stderr, exit code 1",
     )
+    add_max_page_size(p)
     add_output(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from konvoy_portspec.io.spec_json import dumps
+    from konvoy_portspec.io.spec_json import iter_dumps
     from konvoy_portspec.output.escape import terminal_text
     from konvoy_portspec.sides import open_page
 
     found: list[ExtractWarning] = []
-    spec = open_page(args.page, release=args.release, warnings=found, keep_going=args.keep_going)
+    spec = open_page(
+        args.page,
+        release=args.release,
+        warnings=found,
+        keep_going=args.keep_going,
+        max_page_size=max_page_size(args),
+    )
     if args.product:
         spec = spec.replace(product=args.product)
     for finding in found:
         print(f"portspec: {finding.severity}: {terminal_text(str(finding))}", file=sys.stderr)
-    emit(dumps(spec), args.output)
+    emit(iter_dumps(spec), args.output)
     return EXIT_FINDINGS if any(f.severity == "error" for f in found) else EXIT_OK

@@ -6,12 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from konvoy_portspec.cli._common import add_output, emit
+from konvoy_portspec.cli._common import add_max_page_size, add_output, emit, max_page_size
 
 FORMATS = ("text", "json")
-#: Default of --max-page-size; the same as ``konvoy_portspec.io.files.MAX_PAGE_SIZE``
-#: (a test holds them together), written out to keep the I/O modules off the start path.
-MAX_PAGE_SIZE = 16 * 1024 * 1024
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,13 +48,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "that wrote it (for CI: restore FILE between runs); a FILE written by another "
         "version of portspec or of its parsers is ignored and rewritten",
     )
-    p.add_argument(
-        "--max-page-size",
-        type=int,
-        metavar="BYTES",
-        help="report a page larger than BYTES as an error instead of reading it "
-        f"(default {MAX_PAGE_SIZE} = 16 MiB)",
-    )
+    add_max_page_size(p)
     add_output(p)
     p.set_defaults(func=run)
 
@@ -83,9 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    max_page_size = MAX_PAGE_SIZE if args.max_page_size is None else args.max_page_size
-    if max_page_size < 1:
-        raise UsageError("--max-page-size must be at least 1")
+    page_limit = max_page_size(args)
     stamp = ""
     cache = None
     if args.cache:
@@ -96,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         progress=_progress_bar(),
         cache=cache,
         exclude=args.exclude,
-        max_page_size=max_page_size,
+        max_page_size=page_limit,
     )
     if args.format == "json":
         from konvoy_portspec.io.json_text import dumps

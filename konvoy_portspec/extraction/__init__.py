@@ -23,7 +23,7 @@ from konvoy_portspec.extraction.build import build_page
 from konvoy_portspec.extraction.events import Event
 from konvoy_portspec.extraction.findings import ExtractWarning
 from konvoy_portspec.extraction.markup import is_mdx
-from konvoy_portspec.io.files import read_bytes
+from konvoy_portspec.io.files import MAX_PAGE_SIZE, read_bytes
 from konvoy_portspec.io.spec_json import check_spec
 from konvoy_portspec.model import Role, RoleMap, Source, Spec
 from konvoy_portspec.release_names import normalize
@@ -302,9 +302,11 @@ def extract_file(
     source_name: str | None = None,
     warnings: list[ExtractWarning] | None = None,
     keep_going: bool = False,
+    max_size: int = MAX_PAGE_SIZE,
 ) -> Spec:
-    """Extract a spec from a page on disk; the source records its name and sha256."""
-    name, raw = read_bytes(path, ExtractError, "page")
+    """Extract a spec from a page on disk; the source records its name and sha256. A
+    page larger than ``max_size`` bytes is an error, not read."""
+    name, raw = read_bytes(path, ExtractError, "page", limit=max_size)
     digest = hashlib.sha256(raw).hexdigest()
     page = [decode(raw, name)]
     del raw  # neither the bytes nor the text are held while the page is read

@@ -118,7 +118,13 @@ def _cleaned(table: Table, jsx: bool) -> Table:
     """The table without template markup in its cells (see :mod:`.markup`)."""
 
     def clean(rows: list[list[str]]) -> list[list[str]]:
-        return [[strip_markup(c, jsx) for c in r] for r in rows]
+        # A row without markup stays the same list: a table of 200,000 rows is not
+        # copied to find that none of them holds any (see bench_memory.py).
+        out = []
+        for row in rows:
+            cleaned = [strip_markup(c, jsx) for c in row]
+            out.append(row if all(a is b for a, b in zip(cleaned, row, strict=True)) else cleaned)
+        return out
 
     return Table(
         clean(table.header),

@@ -161,7 +161,9 @@ def _check_port(value: int, raw: str) -> int:
 
 def _port_range(first: str, last: str, raw: str) -> tuple[int, int]:
     """A checked ``first-last`` range of a cell (``raw`` is the cell, for messages)."""
-    start, end = _check_port(int(first), raw), _check_port(int(last), raw)
+    start = _check_port(int(first), raw)
+    # A single port is one int object for both ends (200,000 rules keep 200,000 fewer).
+    end = start if last == first else _check_port(int(last), raw)
     if start > end:
         raise ExtractError(f"reversed port range {start}-{end} in cell {raw!r}")
     return start, end

@@ -27,7 +27,8 @@ FOOTNOTES = re.compile(
 
 def collapse(text: str) -> str:
     """Whitespace (tabs, newlines, no-break spaces) collapsed to single spaces."""
-    return " ".join(text.translate(_INVISIBLE).split())
+    out = " ".join(text.translate(_INVISIBLE).split())
+    return text if out == text else out  # the same object: shared cell texts stay shared
 
 
 def slug(text: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable, Iterator
 
 from konvoy_portspec.errors import OutputError, PortSpecError
 
@@ -132,8 +133,9 @@ def parse_json(
         raise error(f"{prefix}too large to read", path=path) from None
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` so that nothing half-written is ever seen.
+def write_atomic(path: str | os.PathLike[str], text: str | Iterable[str]) -> None:
+    """Write ``text`` (a string, or pieces of one) to ``path`` so that nothing
+    half-written is ever seen.
 
     - a regular file (or a new one) is replaced by a rename of a temporary file in the
       same folder, keeping the old file's permissions; a failed write leaves the old
@@ -142,13 +144,12 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     - a character device or FIFO (``/dev/null``, ``/dev/stdout``, a pipe) is written to,
       never replaced;
     - anything else (a directory, a socket, a block device) is refused.
+
+    Pieces are encoded and written one at a time, so a large output never exists whole
+    in memory twice (as text and as bytes).
     """
     target = os.fspath(path)
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        reason = f"cannot write: text is not encodable ({exc.reason})"
-        raise OutputError(reason, path=target) from None
+    chunks = _encoded([text] if isinstance(text, str) else text, target)
     real = os.path.realpath(target) if os.path.islink(target) else target
     try:
         info = os.stat(real)
@@ -158,26 +159,36 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         raise OutputError(f"cannot write: {exc.strerror or exc}", path=target) from None
     if info is not None and not stat.S_ISREG(info.st_mode):
         if stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode):
-            _write_stream(real, data, target)
+            _write_stream(real, chunks, target)
             return
         raise OutputError(f"will not replace {kind_of(info.st_mode)}", path=target)
-    _replace(real, data, info, target)
+    _replace(real, chunks, info, target)
 
 
-def _write_stream(real: str, data: bytes, target: str) -> None:
+def _encoded(pieces: Iterable[str], target: str) -> Iterator[bytes]:
+    for piece in pieces:
+        try:
+            yield piece.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            reason = f"cannot write: text is not encodable ({exc.reason})"
+            raise OutputError(reason, path=target) from None
+
+
+def _write_stream(real: str, chunks: Iterable[bytes], target: str) -> None:
     try:
         fd = os.open(real, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for data in chunks:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", path=target) from None
 
 
-def _replace(real: str, data: bytes, info: os.stat_result | None, target: str) -> None:
+def _replace(real: str, chunks: Iterable[bytes], info: os.stat_result | None, target: str) -> None:
     import tempfile
 
     directory = os.path.dirname(os.path.abspath(real))
@@ -185,7 +196,8 @@ def _replace(real: str, data: bytes, info: os.stat_result | None, target: str) -
     try:
         fd, tmp = tempfile.mkstemp(prefix=".portspec-", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for data in chunks:
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         if info is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from konvoy_portspec.errors import SpecFormatError
 from konvoy_portspec.gc_pause import GcPaused
@@ -72,7 +72,8 @@ def rule_event_dict(
     return out
 
 
-def to_dict(spec: Spec) -> dict[str, Any]:
+def _head(spec: Spec) -> dict[str, Any]:
+    """The fields of a spec's JSON before its roles."""
     out: dict[str, Any] = {
         "schema_version": spec.schema_version,
         "product": spec.product,
@@ -80,6 +81,11 @@ def to_dict(spec: Spec) -> dict[str, Any]:
     }
     if spec.source is not None:
         out["source"] = {"file": spec.source.file, "sha256": spec.source.sha256}
+    return out
+
+
+def to_dict(spec: Spec) -> dict[str, Any]:
+    out = _head(spec)
     out["roles"] = [
         {"id": role.id, "title": role.title, "ports": [rule_to_dict(r) for r in role.rules]}
         for role in spec.roles.ordered
@@ -89,7 +95,53 @@ def to_dict(spec: Spec) -> dict[str, Any]:
 
 def dumps(spec: Spec) -> str:
     """The canonical JSON text of a spec."""
-    return json.dumps(to_dict(spec), indent=2, ensure_ascii=False) + "\n"
+    return "".join(iter_dumps(spec))
+
+
+_ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
+#: Rules per piece of :func:`iter_dumps`: large enough that the pieces cost nothing,
+#: small enough that a 200,000-rule spec never exists as one string.
+PIECE_RULES = 2000
+
+
+def _nested(value: Any, depth: int) -> str:
+    """``value`` as ``json.dumps(indent=2)`` writes it ``depth`` levels down (a JSON
+    string holds no line break, so indenting every line is safe)."""
+    return _ENCODER.encode(value).replace("\n", "\n" + "  " * depth)
+
+
+def iter_dumps(spec: Spec) -> Iterator[str]:
+    """The canonical JSON text of a spec in pieces whose concatenation is
+    ``json.dumps(to_dict(spec), indent=2, ensure_ascii=False) + "\\n"``.
+
+    Why: the text of a spec is several times the size of its page, and writing it
+    piece by piece keeps ``portspec extract`` of a very large page within its memory
+    goal (see ``benchmarks/bench_memory.py``).
+    """
+    head = _head(spec)
+    roles = spec.roles.ordered
+    if not roles:
+        head["roles"] = []
+        yield _ENCODER.encode(head) + "\n"
+        return
+    parts = [_ENCODER.encode(head)[:-2], ',\n  "roles": [']
+    for n, role in enumerate(roles):
+        parts.append("\n    {" if n == 0 else ",\n    {")
+        parts.append(f'\n      "id": {_ENCODER.encode(role.id)},')
+        parts.append(f'\n      "title": {_ENCODER.encode(role.title)},')
+        if not role.rules:
+            parts.append('\n      "ports": []\n    }')
+            continue
+        parts.append('\n      "ports": [')
+        for k, rule in enumerate(role.rules):
+            lead = "\n        " if k == 0 else ",\n        "
+            parts.append(lead + _nested(rule_to_dict(rule), 4))
+            if len(parts) >= PIECE_RULES:
+                yield "".join(parts)
+                parts = []
+        parts.append("\n      ]\n    }")
+    parts.append("\n  ]\n}\n")
+    yield "".join(parts)
 
 
 def _int(value: Any) -> Any:

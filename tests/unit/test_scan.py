@@ -602,10 +602,10 @@ def test_a_page_over_the_size_limit_is_an_error_at_that_page(tmp_path, capsys):
 
 
 def test_the_page_size_limit_defaults_to_16_mib_and_help_says_what_is_read(capsys):
-    from konvoy_portspec.cli import scan as scan_command
+    from konvoy_portspec.cli import _common as cli_common
     from konvoy_portspec.io import files
 
-    assert scan_command.MAX_PAGE_SIZE == files.MAX_PAGE_SIZE == 16 * 1024 * 1024
+    assert cli_common.MAX_PAGE_SIZE == files.MAX_PAGE_SIZE == 16 * 1024 * 1024
     assert cli.run(["scan", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "--max-page-size BYTES" in text and "16 MiB" in text

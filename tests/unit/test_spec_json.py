@@ -11,9 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import konvoy_portspec as k
-from konvoy_portspec.errors import SpecFormatError
+from konvoy_portspec.errors import OutputError, SpecFormatError
 from konvoy_portspec.io import spec_json as specio
 from konvoy_portspec.io.schema_check import conforms, schema_problems
+from konvoy_portspec.model import Role, RoleMap, Spec
+from konvoy_portspec.testing import specs
 from tests.support import RELEASES
 
 BASE = specio.to_dict(k.load("v2.1"))
@@ -121,6 +123,37 @@ def test_dump_is_canonical_and_loads_back():
     assert list(json.loads(text)) == ["schema_version", "product", "release", "source", "roles"]
 
 
+def _whole(spec):
+    """The canonical text as ``json`` writes the whole document at once."""
+    return json.dumps(specio.to_dict(spec), indent=2, ensure_ascii=False) + "\n"
+
+
+@given(specs(), st.integers(1, 5))
+def test_the_dump_in_pieces_is_the_whole_dump(spec, piece):
+    old = specio.PIECE_RULES
+    specio.PIECE_RULES = piece
+    try:
+        pieces = list(specio.iter_dumps(spec))
+    finally:
+        specio.PIECE_RULES = old
+    assert "".join(pieces) == _whole(spec)
+    # Really in pieces: none holds more than ``piece`` rules (one "{" line each).
+    assert all(p.count("\n        {") <= piece for p in pieces)
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [(), (Role("worker", "Worker nodes", ()),), (Role("a", "A", ()), Role("b", 'B "x"', ()))],
+    ids=["no roles", "an empty role", "two empty roles"],
+)
+def test_the_dump_in_pieces_of_specs_without_rules(roles):
+    spec = Spec(product="konvoy", release="v9.9", roles=RoleMap(roles))
+    assert specio.dumps(spec) == _whole(spec)
+    assert json.loads(specio.dumps(spec))["roles"] == [
+        {"id": r.id, "title": r.title, "ports": []} for r in roles
+    ]
+
+
 def test_bad_json_names_file_and_line(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{\n  "release": "v1",\n  oops\n}\n')
@@ -186,4 +219,19 @@ def test_write_atomic_replaces_whole_files(tmp_path):
     specio.write_atomic(target, "one\n")
     specio.write_atomic(target, "two\n")
     assert target.read_text() == "two\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_write_atomic_writes_pieces_and_keeps_the_old_file_when_one_fails(tmp_path):
+    target = tmp_path / "out.json"
+    specio.write_atomic(target, iter(["one ", "piece ", "at a time\n"]))
+    assert target.read_text() == "one piece at a time\n"
+
+    def pieces():
+        yield "a first piece that is written\n"
+        yield "then a lone surrogate \ud800\n"
+
+    with pytest.raises(OutputError, match="not encodable"):
+        specio.write_atomic(target, pieces())
+    assert target.read_text() == "one piece at a time\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
