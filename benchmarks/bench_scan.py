@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_cli_start import cli_env
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 TREE = WORK / "tree"
@@ -49,7 +51,8 @@ def ensure_tree() -> dict[str, Any]:
 
 def _timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess[bytes]]:
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, check=False)
+    # As a user runs it: with bytecode caching on (see bench_cli_start.cli_env).
+    done = subprocess.run(cmd, capture_output=True, check=False, env=cli_env())
     return time.perf_counter() - start, done
 
 

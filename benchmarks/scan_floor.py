@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_cli_start import cli_env
+
 from konvoy_portspec.analysis.scan import iter_pages, list_pages
 from konvoy_portspec.analysis.scan.pages import parse_page
 from konvoy_portspec.analysis.scan.walk import read_page_bytes
@@ -86,7 +88,11 @@ def measure(tree: Path = TREE) -> dict[str, float | int]:
     markdown_s = best(lambda: [md.parse(body) for body in bodies])
     bs4_s = best(lambda: [BeautifulSoup(chunk, "html.parser") for chunk in chunks])
     import_s = min(
-        float(subprocess.run([sys.executable, "-c", IMPORT], capture_output=True, text=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", IMPORT], capture_output=True, text=True, env=cli_env()
+            ).stdout
+        )
         for _ in range(3)
     )
     cores = os.cpu_count() or 1

@@ -3,8 +3,8 @@
 Pipeline: decode the bytes (UTF-8, BOM, CRLF), split off front matter, read the page as
 markdown (markdown-it-py; MDX pages too) or as a whole HTML page (beautifulsoup4) into a
 list of events, then turn the port tables among them into roles (``build``). Heavy
-parsers are imported here and only here, so the CLI pays for them only when a page is
-read.
+parsers, and the modules that turn tables into rules, are imported when a page is
+read, so the CLI (and a scan whose pages are all cached) never pays for them.
 
 What a page holds that is not worth refusing it for (a port cell in prose) is reported
 through an optional ``warnings`` list; with ``keep_going``, a broken port cell is
@@ -19,7 +19,6 @@ import re
 from typing import Any
 
 from konvoy_portspec.errors import ExtractError, PortSpecError, SpecFormatError
-from konvoy_portspec.extraction.build import build_page
 from konvoy_portspec.extraction.events import Event
 from konvoy_portspec.extraction.findings import ExtractWarning
 from konvoy_portspec.extraction.markup import is_mdx
@@ -188,6 +187,10 @@ def _read_page(
     """:func:`read_page` of the text ``page`` holds, taken out of the list: when the
     caller holds it nowhere else, a big page is let go once it has been read into
     events, before its rows are made into rules."""
+    # Imported here, like the readers: a cached scan reads no page, and the rules
+    # modules compile their patterns on import.
+    from konvoy_portspec.extraction.build import build_page
+
     name = path or "<input>"
     meta, body = split_front_matter(_normalized(page.pop(), name))
     found: list[ExtractWarning] = []

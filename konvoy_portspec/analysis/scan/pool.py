@@ -31,6 +31,8 @@ SERIAL_BELOW = 64
 #: Pages per step of an in-process scan, and per batch dealt out to the workers.
 CHUNK = 32
 BATCH = 1024
+#: Pages per hand once the walk is over.
+TAIL_HAND = 64
 
 Progress = Callable[[int, int], None]
 
@@ -172,12 +174,12 @@ def _scan_in_parallel(
 ) -> tuple[list[str], list[Chunk]]:
     """Scan with worker processes, handing out pages while the walk goes on.
 
-    The workers start (and import the parsers) when the first batch is dealt, early in
-    the walk of a big tree, so they work while the walk goes on. Handing out a task and
+    The workers start (and import the parsers) when the first few pages are dealt, at
+    the start of the walk, so they work while the walk goes on. Handing out a task and
     collecting it costs about a millisecond, so tasks are big: every ``BATCH`` pages the
     walk yields are dealt out like cards, one hand per worker. Port pages cluster in
-    folders; dealt out, each hand holds its share of them, and the workers finish
-    together.
+    folders; dealt out, each hand holds its share of them. The pages left when the walk
+    ends go out in small hands (``TAIL_HAND``), so the workers finish together.
     """
     from concurrent.futures import Future, ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
@@ -196,13 +198,17 @@ def _scan_in_parallel(
 
     try:
         batch: list[str] = []
+        size = SERIAL_BELOW  # a small first deal starts the workers at once
         for rel in rels:
             seen.append(rel)
             batch.append(rel)
-            if len(batch) == BATCH:
+            if len(batch) == size:
                 deal(batch)
-                batch = []
-        deal(batch)
+                batch, size = [], BATCH
+        # The last pages go out in small hands: whichever worker is free takes the
+        # next, so the workers finish together instead of one waiting on the other.
+        for start in range(0, len(batch), TAIL_HAND * workers):
+            deal(batch[start : start + TAIL_HAND * workers])
         done = 0
         for future in as_completed(hands):
             chunks.append(future.result())
