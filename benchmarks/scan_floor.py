@@ -43,10 +43,11 @@ def best(fn: Callable[[], object], rounds: int = 3) -> float:
     return min(times)
 
 
-def measure(tree: Path = TREE) -> dict[str, float | int]:
-    """Each part's CPU seconds (best of 3) and the floor they set on this machine's cores:
-    ``floor`` = (walk + read + prefilter + parse + one parser import per worker) / cores,
-    what a perfectly parallel first scan with these parsers would take."""
+def measure(tree: Path = TREE, rounds: int = 3, parsers: bool = True) -> dict[str, float | int]:
+    """Each part's CPU seconds (best of ``rounds``) and the floor they set on this
+    machine's cores: ``floor`` = (walk + read + prefilter + parse + one parser import per
+    worker) / cores, what a perfectly parallel first scan with these parsers would take.
+    ``parsers``: also time the two parsers' own share (markdown-it, beautifulsoup4)."""
     root = str(tree)
     rels = list_pages(root)
     raws: list[bytes] = []
@@ -56,14 +57,52 @@ def measure(tree: Path = TREE) -> dict[str, float | int]:
         for rel in rels:
             raws.append(read_page_bytes(root, rel, MAX_PAGE_SIZE))
 
-    walk_s = best(lambda: list(iter_pages(root)))
-    read_s = best(read)
-    prefilter_s = best(lambda: [may_hold_port_table(raw) for raw in raws])
+    walk_s = best(lambda: list(iter_pages(root)), rounds)
+    read_s = best(read, rounds)
+    prefilter_s = best(lambda: [may_hold_port_table(raw) for raw in raws], rounds)
     candidates = [
         (rel, raw) for rel, raw in zip(rels, raws, strict=True) if may_hold_port_table(raw)
     ]
-    parse_s = best(lambda: [parse_page(raw, rel, root + "/" + rel) for rel, raw in candidates])
+    parse_s = best(
+        lambda: [parse_page(raw, rel, root + "/" + rel) for rel, raw in candidates], rounds
+    )
+    import_s = min(
+        float(
+            subprocess.run(
+                [sys.executable, "-c", IMPORT], capture_output=True, text=True, env=cli_env()
+            ).stdout
+        )
+        for _ in range(rounds)
+    )
+    parts: dict[str, float | int] = {
+        "pages": len(rels),
+        "candidates": len(candidates),
+        "walk": walk_s,
+        "read": read_s,
+        "prefilter": prefilter_s,
+        "parse": parse_s,
+        "import": import_s,
+    }
+    if parsers:
+        parts.update(_parsers_share(root, candidates))
+    return combine([parts])
 
+
+def combine(measures: list[dict[str, float | int]]) -> dict[str, float | int]:
+    """Measures taken at different times (between the scan's runs, so that a machine
+    whose speed drifts is sampled alike for both) as one: each part's best, and the
+    floor they set."""
+    out = dict(measures[0])
+    for part in ("walk", "read", "prefilter", "parse", "import", "markdown", "bs4", "chunks"):
+        if part in out:
+            out[part] = min(m[part] for m in measures)
+    cores = os.cpu_count() or 1
+    total = out["walk"] + out["read"] + out["prefilter"] + out["parse"] + cores * out["import"]
+    out.update(cores=cores, cpu=total, floor=total / cores)
+    return out
+
+
+def _parsers_share(root: str, candidates: list[tuple[str, bytes]]) -> dict[str, float]:
     # The two libraries' own share: markdown-it block tokens, beautifulsoup4 trees.
     md = markdown_reader.parser()
     bodies = [
@@ -87,31 +126,7 @@ def measure(tree: Path = TREE) -> dict[str, float | int]:
 
     markdown_s = best(lambda: [md.parse(body) for body in bodies])
     bs4_s = best(lambda: [BeautifulSoup(chunk, "html.parser") for chunk in chunks])
-    import_s = min(
-        float(
-            subprocess.run(
-                [sys.executable, "-c", IMPORT], capture_output=True, text=True, env=cli_env()
-            ).stdout
-        )
-        for _ in range(3)
-    )
-    cores = os.cpu_count() or 1
-    total = walk_s + read_s + prefilter_s + parse_s + cores * import_s
-    return {
-        "pages": len(rels),
-        "candidates": len(candidates),
-        "chunks": len(chunks),
-        "walk": walk_s,
-        "read": read_s,
-        "prefilter": prefilter_s,
-        "parse": parse_s,
-        "markdown": markdown_s,
-        "bs4": bs4_s,
-        "import": import_s,
-        "cores": cores,
-        "cpu": total,
-        "floor": total / cores,
-    }
+    return {"markdown": markdown_s, "bs4": bs4_s, "chunks": len(chunks)}
 
 
 def main() -> int:
