@@ -16,6 +16,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -185,6 +187,53 @@ def test_pipe_rows_read_from_the_source_read_as_markdown_it_reads_them(
     assert read_markdown(page) == whole
     assert read_tables(page) == stock_rows(page)
     assert bool(failed and not failed[-1]) == short_cut
+
+
+#: Rows a table may hold: plain ones of three cells (the header's width) and of others,
+#: and rows that are not plain.
+_ROWS = [
+    *(f"| {n} | comp {n} | note {n} |\n" for n in range(3)),
+    "| 9 | two |\n",
+    "| 6 | a | b | c |\n",
+    "| `x` | b | c |\n",
+    "|---|---|---|\n",
+    "    | 4 | 5 | 6 |\n",
+]
+#: What may come between tables: every block a run can sit in, after or before (fences,
+#: HTML blocks, lists, quotes, headings, setext underlines, paragraphs).
+_BETWEEN = [
+    "\n",
+    "# Heading\n",
+    "text | with a pipe\n",
+    "- item\n",
+    "  | 1 | 2 | 3 |\n",
+    "> | 1 | 2 | 3 |\n",
+    "```\n",
+    "<div>\n",
+    "</div>\n",
+    "<!--\n",
+    "-->\n",
+    "===\n",
+]
+_TABLE = st.builds(
+    lambda head, rows: head + "".join(rows),
+    st.sampled_from(["| Port | Name | Notes |\n|---|---|---|\n", "| Port | Name | Notes |\n"]),
+    st.lists(st.sampled_from(_ROWS), min_size=1, max_size=8),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(_TABLE | st.sampled_from(_BETWEEN) | st.sampled_from(_ROWS), max_size=12))
+def test_any_page_reads_the_same_with_runs_read_from_the_source(pieces: list[str]) -> None:
+    page = "".join(pieces)
+    old = pipe_runs.MIN_RUN
+    try:
+        pipe_runs.MIN_RUN = 10**9
+        whole = read_markdown(page)
+        pipe_runs.MIN_RUN = 2
+        assert read_markdown(page) == whole
+    finally:
+        pipe_runs.MIN_RUN = old
 
 
 def big_rows(count: int) -> list[tuple[int, str, str]]:
