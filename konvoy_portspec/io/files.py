@@ -149,7 +149,8 @@ def write_atomic(path: str | os.PathLike[str], text: str | Iterable[str]) -> Non
     in memory twice (as text and as bytes).
     """
     target = os.fspath(path)
-    chunks = _encoded([text] if isinstance(text, str) else text, target)
+    # A whole string is encoded before anything is opened (a FIFO would block on it).
+    chunks = list(_encoded([text], target)) if isinstance(text, str) else _encoded(text, target)
     real = os.path.realpath(target) if os.path.islink(target) else target
     try:
         info = os.stat(real)
