@@ -23,17 +23,21 @@ import time
 DIFF_ARGS = ["diff", "v1.8", "v2.1"]
 
 
-def cli_command() -> list[str]:
+def portspec_command() -> list[str]:
     """The installed ``portspec`` next to this interpreter, else ``python -m``."""
     folder = os.path.dirname(sys.executable)
     for name in ("portspec", "portspec.exe"):
         candidate = os.path.join(folder, name)
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return [candidate, *DIFF_ARGS]
+            return [candidate]
     found = shutil.which("portspec")
     if found and os.path.dirname(os.path.realpath(found)) == os.path.realpath(folder):
-        return [found, *DIFF_ARGS]
-    return [sys.executable, "-m", "konvoy_portspec", *DIFF_ARGS]
+        return [found]
+    return [sys.executable, "-m", "konvoy_portspec"]
+
+
+def cli_command() -> list[str]:
+    return [*portspec_command(), *DIFF_ARGS]
 
 
 def cli_env() -> dict[str, str]:

@@ -66,6 +66,7 @@ def measure(tree: Path = TREE, rounds: int = 3, parsers: bool = True) -> dict[st
     parse_s = best(
         lambda: [parse_page(raw, rel, root + "/" + rel) for rel, raw in candidates], rounds
     )
+    parallel_s = min(_parse_in_parallel(root, candidates) for _ in range(rounds))
     import_s = min(
         float(
             subprocess.run(
@@ -81,6 +82,7 @@ def measure(tree: Path = TREE, rounds: int = 3, parsers: bool = True) -> dict[st
         "read": read_s,
         "prefilter": prefilter_s,
         "parse": parse_s,
+        "parse_parallel": parallel_s,
         "import": import_s,
     }
     if parsers:
@@ -93,13 +95,45 @@ def combine(measures: list[dict[str, float | int]]) -> dict[str, float | int]:
     whose speed drifts is sampled alike for both) as one: each part's best, and the
     floor they set."""
     out = dict(measures[0])
-    for part in ("walk", "read", "prefilter", "parse", "import", "markdown", "bs4", "chunks"):
+    parts = ("walk", "read", "prefilter", "parse", "parse_parallel", "import")
+    for part in (*parts, "markdown", "bs4", "chunks"):
         if part in out:
             out[part] = min(m[part] for m in measures)
     cores = os.cpu_count() or 1
     total = out["walk"] + out["read"] + out["prefilter"] + out["parse"] + cores * out["import"]
-    out.update(cores=cores, cpu=total, floor=total / cores)
+    serial = out["walk"] + out["read"] + out["prefilter"] + cores * out["import"]
+    out.update(
+        cores=cores,
+        cpu=total,
+        floor=total / cores,
+        parallel_floor=serial / cores + out["parse_parallel"],
+    )
     return out
+
+
+def _parse_in_parallel(root: str, candidates: list[tuple[str, bytes]]) -> float:
+    """Wall seconds to parse the candidates dealt out to one forked process per core, all
+    at once, with the parsers imported and everything warm as for ``parse``: what the
+    floor's "parse / cores" takes on this machine, whose cores may not scale perfectly
+    (a diagnostic; the goal stays on the floor)."""
+    cores = os.cpu_count() or 1
+    start = time.perf_counter()
+    children = []
+    for k in range(cores):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            code = 0
+            try:
+                for rel, raw in candidates[k::cores]:
+                    parse_page(raw, rel, root + "/" + rel)
+            except BaseException:
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
+    if failed:
+        raise SystemExit("scan_floor: a parse process failed")
+    return time.perf_counter() - start
 
 
 def _parsers_share(root: str, candidates: list[tuple[str, bytes]]) -> dict[str, float]:
@@ -143,6 +177,11 @@ def main() -> int:
     )
     print(f"parser import {m['import']:.3f} s per worker")
     print(f"CPU {m['cpu']:.3f} s; floor on {m['cores']} cores {m['floor']:.3f} s")
+    print(
+        f"parse on {m['cores']} processes at once: {m['parse_parallel']:.3f} s "
+        f"(parse / cores: {parse / m['cores']:.3f} s); floor with that: "
+        f"{m['parallel_floor']:.3f} s"
+    )
     print(f"the two parsers alone on {m['cores']} cores: {(md + bs4) / m['cores']:.3f} s")
     return 0
 

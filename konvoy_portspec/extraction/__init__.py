@@ -13,7 +13,6 @@ reported there too and its row left out, instead of raising :class:`ExtractError
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from typing import Any
@@ -53,6 +52,14 @@ _RELEASE_KEYS = ("release", "version", "konvoy_version", "dkp_version")
 #: lone surrogates (text that cannot be written back as UTF-8). One rule: such a page is
 #: refused at the line, never cleaned silently; spec files are refused the same way.
 _CONTROL_IN_PAGE = re.compile("[\x01-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _sha256(data: bytes) -> str:
+    """The hex digest a spec's ``source`` records. hashlib is imported here: a scan
+    never records one, and its workers start sooner without it."""
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def decode(raw: bytes, name: str = "<input>") -> str:
@@ -256,7 +263,7 @@ def _extract(
     """:func:`extract_text` of the text ``page`` holds (see :func:`_read_page`)."""
     name = path or "<input>"
     page[0] = _normalized(page[0], name)
-    digest = sha256 or hashlib.sha256(page[0].encode("utf-8")).hexdigest()
+    digest = sha256 or _sha256(page[0].encode("utf-8"))
     meta, roles, _ = _read_page(page, path, warnings, keep_going)
     if not roles:
         raise ExtractError("no port table found (no table with a port column)", path=name)
@@ -291,7 +298,7 @@ def extract_bytes(
         path=path,
         release=release,
         product=product,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=_sha256(raw),
         warnings=warnings,
         keep_going=keep_going,
     )
@@ -310,7 +317,7 @@ def extract_file(
     """Extract a spec from a page on disk; the source records its name and sha256. A
     page larger than ``max_size`` bytes is an error, not read."""
     name, raw = read_bytes(path, ExtractError, "page", limit=max_size)
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = _sha256(raw)
     page = [decode(raw, name)]
     del raw  # neither the bytes nor the text are held while the page is read
     spec = _extract(

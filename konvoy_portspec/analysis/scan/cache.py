@@ -23,7 +23,6 @@ only as far as it is checked:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -83,6 +82,7 @@ def fingerprint() -> str:
     source file of this package, Python's version (html.parser and tomllib come with
     it), and the installed parsers' files. The parsers are located, not imported (that
     would cost more than the cache saves on a small tree)."""
+    import hashlib
     from importlib.util import find_spec
 
     digest = hashlib.sha256(f"format {FORMAT}\npython {sys.version}\n".encode())
@@ -105,6 +105,10 @@ def fingerprint() -> str:
 
 def key(path: str, raw: bytes) -> str:
     """The page's absolute path and content: the two things its result depends on."""
+    # Imported here: a scan without a cache never hashes a page, and hashlib is a few
+    # milliseconds of the time before the workers start.
+    import hashlib
+
     # fsencode: a file name need not be UTF-8 (Python holds such bytes as surrogates).
     return hashlib.sha256(os.fsencode(os.path.abspath(path)) + b"\0" + raw).hexdigest()
 
