@@ -4,10 +4,11 @@ comments are made of."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from konvoy_portspec.errors import SpecFormatError, UsageError
 from konvoy_portspec.model import MAX_PORT, MIN_PORT, Role, Rule, Spec
+from konvoy_portspec.output.escape import line_comment
 from konvoy_portspec.output.exporters.names import role_id_problem
 from konvoy_portspec.output.formatter import OutputFormat
 
@@ -42,6 +43,31 @@ class Exporter(OutputFormat):
 
     def render(self, roles: Sequence[Role]) -> str:
         raise NotImplementedError
+
+
+def policy_documents(
+    head: list[str],
+    roles: Sequence[Role],
+    document: Callable[[Role], list[str] | None],
+    *,
+    skipped: Callable[[Role], str],
+    nothing: str,
+) -> str:
+    """The YAML documents (``---`` apart) of the roles that have one, after the comment
+    lines ``head``; a role without one (no rule the policy can match) is named in a
+    comment ``skipped(role)``, since a policy with no ingress rule would deny all
+    ingress. No document at all is an :class:`ExportUsageError` saying ``nothing``."""
+    head = list(head)
+    docs = []
+    for role in roles:
+        doc = document(role)
+        if doc is None:
+            head.append(line_comment(skipped(role)))
+        else:
+            docs.append("\n".join(doc))
+    if not docs:
+        raise ExportUsageError(nothing)
+    return "\n".join(head) + "\n" + "\n---\n".join(docs) + "\n"
 
 
 def families(protocol: str) -> tuple[str, ...]:

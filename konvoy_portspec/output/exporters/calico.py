@@ -19,8 +19,8 @@ from konvoy_portspec.model import Role, Rule
 from konvoy_portspec.output.escape import line_comment, yaml_scalar
 from konvoy_portspec.output.exporters.base import (
     Exporter,
-    ExportUsageError,
     outbound_note,
+    policy_documents,
     rule_label,
 )
 from konvoy_portspec.output.exporters.names import kubernetes_name
@@ -96,24 +96,16 @@ class CalicoExporter(Exporter):
 
     def render(self, roles: Sequence[Role]) -> str:
         spec = self.spec
-        head = [line_comment(f"# konvoy-portspec: {spec.product} {spec.release} host ports")]
-        docs = []
-        for role in roles:
-            doc = self.document(role)
-            if doc is None:
-                head.append(
-                    line_comment(
-                        f"# role {role.id}: no policy, none of its rules is an inbound rule "
-                        "Calico can express (a policy with no ingress rule would deny all "
-                        "ingress to the host)"
-                    )
-                )
-            else:
-                docs.append("\n".join(doc))
-        if not docs:
-            raise ExportUsageError(
-                f"no Calico policy to write for role(s) {', '.join(r.id for r in roles)}: "
-                "none of their rules is an inbound rule Calico can express, and a policy "
-                "with no ingress rule would deny all ingress to the host"
-            )
-        return "\n".join(head) + "\n" + "\n---\n".join(docs) + "\n"
+        return policy_documents(
+            [line_comment(f"# konvoy-portspec: {spec.product} {spec.release} host ports")],
+            roles,
+            self.document,
+            skipped=lambda role: (
+                f"# role {role.id}: no policy, none of its rules is an inbound rule "
+                "Calico can express (a policy with no ingress rule would deny all "
+                "ingress to the host)"
+            ),
+            nothing=f"no Calico policy to write for role(s) {', '.join(r.id for r in roles)}: "
+            "none of their rules is an inbound rule Calico can express, and a policy "
+            "with no ingress rule would deny all ingress to the host",
+        )

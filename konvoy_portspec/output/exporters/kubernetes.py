@@ -30,6 +30,7 @@ from konvoy_portspec.output.exporters.base import (
     Exporter,
     ExportUsageError,
     outbound_note,
+    policy_documents,
     rule_label,
 )
 from konvoy_portspec.output.exporters.names import kubernetes_name
@@ -162,23 +163,16 @@ class NetworkPolicyExporter(Exporter):
             ]
         else:
             head.append(f"# For Kubernetes {_version_text(version)}.")
-        docs = []
-        for role in roles:
-            doc = self.document(role)
-            if doc is None:
-                head.append(
-                    line_comment(
-                        f"# role {role.id}: no NetworkPolicy, none of its rules is an "
-                        "inbound TCP, UDP or SCTP port a policy can match here (a policy "
-                        "with no ingress rule would deny all ingress)"
-                    )
-                )
-            else:
-                docs.append("\n".join(doc))
-        if not docs:
-            raise ExportUsageError(
-                f"no NetworkPolicy to write for role(s) {', '.join(r.id for r in roles)}: "
-                "none of their rules is an inbound TCP, UDP or SCTP port a policy can "
-                "match, and a policy with no ingress rule would deny all ingress"
-            )
-        return "\n".join(head) + "\n" + "\n---\n".join(docs) + "\n"
+        return policy_documents(
+            head,
+            roles,
+            self.document,
+            skipped=lambda role: (
+                f"# role {role.id}: no NetworkPolicy, none of its rules is an "
+                "inbound TCP, UDP or SCTP port a policy can match here (a policy "
+                "with no ingress rule would deny all ingress)"
+            ),
+            nothing=f"no NetworkPolicy to write for role(s) {', '.join(r.id for r in roles)}: "
+            "none of their rules is an inbound TCP, UDP or SCTP port a policy can "
+            "match, and a policy with no ingress rule would deny all ingress",
+        )
