@@ -17,47 +17,17 @@ import pytest
 
 import konvoy_portspec as k
 from konvoy_portspec.extraction import extract_file
+from tests._sphinx import built_once as _built_once
+from tests._sphinx import warnings_of
 from tests.support import GOLDEN
 
 UPDATE_GOLDEN = os.environ.get("PORTSPEC_UPDATE_GOLDEN") == "1"
 EXT = "konvoy_portspec_sphinx"
 
 
-def warning_stream(app):
-    """The app's warning stream (``app.warning`` from Sphinx 7.3; 7.2 has ``_warning``)."""
-    return app.warning if hasattr(app, "warning") else app._warning
-
-
-def warnings_of(app) -> str:
-    """The build's warnings without terminal colour codes."""
-    return re.sub(r"\x1b\[[0-9;]*m", "", warning_stream(app).getvalue())
-
-
 def built_once(rootdir, root: str, builder: str, tmp_path: Path) -> Path:
-    """Build a root with an app of its own, cleaned up once, before the test's next app.
-
-    (sphinx.testing's make_app cleans its apps again at teardown; on Sphinx 7.2 a
-    second cleanup restores a docutils registry that a later app has filled, and every
-    app after it warns that its directives are "already registered".)
-    """
-    from io import StringIO
-
-    from sphinx.testing.util import SphinxTestApp
-
-    app = SphinxTestApp(
-        builder,
-        srcdir=rootdir / f"test-{root}",
-        builddir=tmp_path / "_build",
-        freshenv=True,
-        status=StringIO(),
-        warning=StringIO(),
-    )
-    try:
-        app.build()
-        assert warnings_of(app) == ""
-        return Path(app.outdir)
-    finally:
-        app.cleanup()
+    """Build the root ``test-{root}`` into ``tmp_path`` (see ``tests._sphinx``)."""
+    return _built_once(rootdir / f"test-{root}", builder, tmp_path / "_build")
 
 
 def build(make_app, rootdir, root: str, builder: str, tmp_path: Path, **kwargs):

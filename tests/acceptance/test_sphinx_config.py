@@ -10,16 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tests._sphinx import warnings_of as all_warnings
 from tests.support import ROOT, load_script
 
 
-def warning_stream(app):
-    """The app's warning stream (``app.warning`` from Sphinx 7.3; 7.2 has ``_warning``)."""
-    return app.warning if hasattr(app, "warning") else app._warning
-
-
 def warnings_of(app) -> list[str]:
-    text = re.sub(r"\x1b\[[0-9;]*m", "", warning_stream(app).getvalue())
+    text = all_warnings(app)
     return [line for line in text.splitlines() if "WARNING" in line]
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import time
 from pathlib import Path
 
 import pytest
+
+from tests._sphinx import warnings_of
 
 SPECS_OF_V23 = {"r23", "diff", "newest"}  # v2.3 is the newest release: `latest` too
 
@@ -27,20 +28,11 @@ def site(rootdir, tmp_path) -> Path:
     return src
 
 
-def warning_stream(app):
-    """The app's warning stream (``app.warning`` from Sphinx 7.3; 7.2 has ``_warning``)."""
-    return app.warning if hasattr(app, "warning") else app._warning
-
-
-def warnings_of(app) -> str:
-    return re.sub(r"\x1b\[[0-9;]*m", "", warning_stream(app).getvalue())
-
-
 class Builds:
     """Builds of one site into one output folder, each recording the pages it read.
 
     Each build has an app of its own, cleaned up once before the next one (see
-    test_sphinx_build.built_once for why not sphinx.testing's make_app).
+    tests._sphinx.built_once for why not sphinx.testing's make_app).
     """
 
     def __init__(self, src: Path, out: Path) -> None:

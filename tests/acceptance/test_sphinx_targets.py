@@ -15,18 +15,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.support import ROOT
+from tests._sphinx import built_once, warnings_of
+from tests.support import ROOT, ROOTS
 
 EXT = ROOT / "sphinx_ext" / "konvoy_portspec_sphinx"
-
-
-def warning_stream(app):
-    """The app's warning stream (``app.warning`` from Sphinx 7.3; 7.2 has ``_warning``)."""
-    return app.warning if hasattr(app, "warning") else app._warning
-
-
-def warnings_of(app) -> str:
-    return re.sub(r"\x1b\[[0-9;]*m", "", warning_stream(app).getvalue())
 
 
 def soup(path: Path) -> BeautifulSoup:
@@ -50,26 +42,7 @@ def inventory(path: Path) -> list[list[str]]:
 @pytest.fixture(scope="module")
 def targets_site(tmp_path_factory) -> Path:
     """One build of the targets site serves several tests (its files outlive the app)."""
-    from io import StringIO
-
-    from sphinx.testing.util import SphinxTestApp
-
-    from tests.support import ROOTS
-
-    app = SphinxTestApp(
-        "html",
-        srcdir=ROOTS / "test-ports-targets",
-        builddir=tmp_path_factory.mktemp("targets"),
-        freshenv=True,
-        status=StringIO(),
-        warning=StringIO(),
-    )
-    try:
-        app.build()
-        assert warnings_of(app) == ""
-        return Path(app.outdir)
-    finally:
-        app.cleanup()  # docutils' registries are global: before any other app
+    return built_once(ROOTS / "test-ports-targets", "html", tmp_path_factory.mktemp("targets"))
 
 
 def test_every_table_has_a_stable_id_and_no_positional_one(targets_site):
