@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from konvoy_portspec.errors import UnknownReleaseError
 
 
@@ -44,3 +46,9 @@ def looks_like_release(text: str) -> bool:
     body = text[1:] if text[:1] in ("v", "V") else text
     parts = body.split(".")
     return len(parts) >= 2 and all(p.isdigit() for p in parts)
+
+
+def names_release(arg: str) -> bool:
+    """Whether a command-line argument names a bundled release rather than a file
+    (``2.1`` is a release unless a file of that name is there)."""
+    return looks_like_release(arg) and not os.path.isfile(arg)

@@ -16,19 +16,13 @@ from konvoy_portspec.io import bundled
 from konvoy_portspec.io.files import MAX_PAGE_SIZE, MAX_SPEC_SIZE, read_bytes
 from konvoy_portspec.io.spec_json import load_file, loads
 from konvoy_portspec.model import Spec
-from konvoy_portspec.release_names import looks_like_release
+from konvoy_portspec.release_names import names_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from konvoy_portspec.extraction import ExtractWarning
 
 STDIN = "-"
-
-
-def names_release(arg: str) -> bool:
-    """Whether an argument names a bundled release rather than a file (``2.1`` is a
-    release unless a file of that name is there)."""
-    return looks_like_release(arg) and not os.path.isfile(arg)
 
 
 def is_git_side(arg: str) -> bool:
@@ -65,7 +59,8 @@ def open_page(
 ) -> Spec:
     """A docs page, extracted: a file, ``-`` (stdin), or ``REV:path`` read from git.
     ``warnings`` and ``keep_going``: see :func:`konvoy_portspec.extraction.extract_text`;
-    a file or standard input larger than ``max_page_size`` bytes is an error, not read."""
+    a page larger than ``max_page_size`` bytes (a file, standard input or a file in git)
+    is an error, not read."""
     # The extraction modules compile their patterns on import (~10 ms, a third of the
     # CLI's start): imported when a page is opened, not for a release or a spec file.
     from konvoy_portspec.extraction import extract_bytes, extract_file
@@ -76,7 +71,13 @@ def open_page(
             raw, name=name, release=release, warnings=warnings, keep_going=keep_going
         )
     if is_git_side(arg):
-        return read_git_page(arg, release=release, warnings=warnings, keep_going=keep_going)
+        return read_git_page(
+            arg,
+            release=release,
+            warnings=warnings,
+            keep_going=keep_going,
+            max_page_size=max_page_size,
+        )
     return extract_file(
         arg, release=release, warnings=warnings, keep_going=keep_going, max_size=max_page_size
     )
@@ -89,12 +90,14 @@ def read_git_page(
     cwd: str | None = None,
     warnings: list[ExtractWarning] | None = None,
     keep_going: bool = False,
+    max_page_size: int = MAX_PAGE_SIZE,
 ) -> Spec:
-    """Extract the page at ``REV:path``; its release may come from the path's folder."""
+    """Extract the page at ``REV:path``; its release may come from the path's folder. A
+    file larger than ``max_page_size`` bytes is an error, not read."""
     from konvoy_portspec.extraction import extract_bytes
     from konvoy_portspec.io.git import read_git_blob, split_rev_path
 
-    raw = read_git_blob(rev_path, cwd=cwd)
+    raw = read_git_blob(rev_path, cwd=cwd, limit=max_page_size)
     rev, path = split_rev_path(rev_path)
     return extract_bytes(
         raw,

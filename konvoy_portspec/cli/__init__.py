@@ -260,7 +260,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``portspec show v2.1 | head``): stop quietly, with the
         # status of a process ended by SIGPIPE, as `cat` would, so `set -o pipefail`
         # does not mistake a cut-short check for a passed one.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return EXIT_PIPE
     except UnicodeDecodeError as exc:
         print(f"portspec: error: not UTF-8 text: {exc.reason}", file=sys.stderr)

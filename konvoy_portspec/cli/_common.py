@@ -8,8 +8,8 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 
+from konvoy_portspec.io.files import MAX_PAGE_SIZE
 from konvoy_portspec.model import Spec
-from konvoy_portspec.release_names import looks_like_release
 
 #: The argument that names standard input, for every reader.
 STDIN = "-"
@@ -55,11 +55,6 @@ def add_output(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write to FILE (atomically: a temporary file, then a rename) instead of stdout",
     )
-
-
-#: Default of --max-page-size; the same as ``konvoy_portspec.io.files.MAX_PAGE_SIZE``
-#: (a test holds them together), written out to keep the I/O modules off the start path.
-MAX_PAGE_SIZE = 16 * 1024 * 1024
 
 
 def add_max_page_size(parser: argparse.ArgumentParser) -> None:
@@ -128,19 +123,6 @@ def load_spec(arg: str, *, label: str | None = None, release: str | None = None)
     from konvoy_portspec.sides import open_side
 
     return open_side(arg, label=label, release=release)
-
-
-def names_release(arg: str) -> bool:
-    """Whether a command-line argument names a bundled release rather than a file
-    (``2.1`` is a release unless a file of that name is there)."""
-    return looks_like_release(arg) and not os.path.isfile(arg)
-
-
-def load_page(arg: str, *, release: str | None = None) -> Spec:
-    """A docs page, extracted: a file, ``-`` or ``REV:path`` read from git."""
-    from konvoy_portspec.sides import open_page
-
-    return open_page(arg, release=release)
 
 
 def use_color(stream: object = None) -> bool:

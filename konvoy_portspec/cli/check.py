@@ -8,11 +8,11 @@ from konvoy_portspec.cli._common import (
     add_output,
     emit,
     load_spec,
-    names_release,
     stdin_once,
     use_color,
 )
 from konvoy_portspec.output.diff_formats import FORMATTERS
+from konvoy_portspec.release_names import names_release
 
 #: The diff views a drift report can be shown in (the firewall view is no report).
 CHECK_FORMATS = tuple(name for name in FORMATTERS if name != "firewall")

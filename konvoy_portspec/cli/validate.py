@@ -13,8 +13,9 @@ import argparse
 import os
 import sys
 
-from konvoy_portspec.cli._common import add_output, emit, names_release, stdin_once
+from konvoy_portspec.cli._common import add_output, emit, stdin_once
 from konvoy_portspec.cli.suggest import describe
+from konvoy_portspec.release_names import names_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # `typing` stays off the CLI's start path (every --help builds this)

@@ -15,12 +15,7 @@ from konvoy_portspec import release_names as _releases
 from konvoy_portspec.io import package_data
 from konvoy_portspec.io.package_data import schema as schema  # re-exported
 from konvoy_portspec.io.package_data import spec_dir as spec_dir  # re-exported
-from konvoy_portspec.io.spec_json import from_dict
 from konvoy_portspec.model import Spec
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # `typing` stays off the CLI's start path
-    pass
 
 PRODUCT = "konvoy"
 
@@ -48,6 +43,10 @@ def resolve(name: str, product: str = PRODUCT) -> str:
 
 @functools.cache
 def _load(product: str, release: str) -> Spec:
+    # Imported here: the schema check behind it compiles its patterns on import, and
+    # `portspec --help` or `releases` never loads a spec.
+    from konvoy_portspec.io.spec_json import from_dict
+
     return from_dict(json.loads(package_data.read(product, _release_files(product)[release])))
 
 

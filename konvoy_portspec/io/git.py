@@ -10,13 +10,11 @@ a shell, so ``--output=/tmp/x:y`` is never an option to git.
 from __future__ import annotations
 
 from konvoy_portspec.errors import ExtractError
+from konvoy_portspec.io.files import MAX_PAGE_SIZE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-
-#: Largest blob read from git (the same limit as for a page on disk).
-MAX_BLOB_SIZE = 16 * 1024 * 1024
 
 
 def split_rev_path(rev_path: str) -> tuple[str, str]:
@@ -50,8 +48,9 @@ def _reason(proc: subprocess.CompletedProcess[bytes], what: str) -> str:
     return last.encode("unicode_escape").decode("ascii")
 
 
-def read_git_blob(rev_path: str, *, cwd: str | None = None) -> bytes:
-    """The bytes of the file at ``REV:path`` in the git repository around ``cwd``."""
+def read_git_blob(rev_path: str, *, cwd: str | None = None, limit: int = MAX_PAGE_SIZE) -> bytes:
+    """The bytes of the file at ``REV:path`` in the git repository around ``cwd``; a
+    file larger than ``limit`` bytes (by default, as for a page on disk) is an error."""
     rev, path = split_rev_path(rev_path)
     shown = rev_path
     check = _git(
@@ -65,8 +64,6 @@ def read_git_blob(rev_path: str, *, cwd: str | None = None) -> bytes:
     proc = _git(["cat-file", "blob", "--end-of-options", f"{commit}:{path}"], cwd, shown)
     if proc.returncode != 0:
         raise ExtractError(f"no such file in {rev} ({_reason(proc, 'git cat-file')})", path=shown)
-    if len(proc.stdout) > MAX_BLOB_SIZE:
-        raise ExtractError(
-            f"is larger than the limit of {MAX_BLOB_SIZE:,} bytes; not read", path=shown
-        )
+    if len(proc.stdout) > limit:
+        raise ExtractError(f"is larger than the limit of {limit:,} bytes; not read", path=shown)
     return proc.stdout

@@ -82,6 +82,15 @@ def test_rev_path_with_a_newline_is_one_line(repo):
     assert "one line" in one_clean_line(proc)
 
 
+def test_a_page_in_git_has_the_page_size_limit_too(repo):
+    size = len(PAGE.encode())
+    proc = portspec("extract", "HEAD:v2.4/ports.md", "--max-page-size", str(size - 1), cwd=repo)
+    assert proc.returncode == 3
+    assert f"larger than the limit of {size - 1:,} bytes" in one_clean_line(proc)
+    proc = portspec("extract", "HEAD:v2.4/ports.md", "--max-page-size", str(size), cwd=repo)
+    assert proc.returncode == 0
+
+
 def test_rev_path_still_reads_pages_from_git(repo):
     proc = portspec("extract", "HEAD:v2.4/ports.md", cwd=repo)
     assert proc.returncode == 0, proc.stderr
