@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # `typing` stays off the CLI's start path
 #: ``$defs/line`` pattern; a test holds the two together.
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
-_ROLE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: A role id as the schema allows it (the exporters name chains and objects after it).
+ROLE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _PROTOCOL = re.compile(r"[a-z0-9][a-z0-9-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _TOP_KEYS = frozenset({"schema_version", "product", "release", "source", "roles"})
@@ -81,7 +82,8 @@ def _is_str(value: object) -> bool:
     return type(value) is str
 
 
-def _port_ok(value: object) -> bool:
+def port_ok(value: object) -> bool:
+    """A port number: an int (not a bool) in 1-65535."""
     return type(value) is int and MIN_PORT <= value <= MAX_PORT
 
 
@@ -135,7 +137,7 @@ def conforms(data: Any, *, text: str | bytes | None = None) -> bool:
     for role in roles:
         if type(role) is not dict or role.keys() != {"id", "title", "ports"}:
             return False
-        if type(role["id"]) is not str or not _ROLE_ID.fullmatch(role["id"]):
+        if type(role["id"]) is not str or not ROLE_ID.fullmatch(role["id"]):
             return False
         if not text_ok(role["title"]) or type(role["ports"]) is not list:
             return False
@@ -151,7 +153,7 @@ def conforms(data: Any, *, text: str | bytes | None = None) -> bool:
             if port is None:
                 if end is not None:
                     return False
-            elif not (_port_ok(port) and _port_ok(end)):
+            elif not (port_ok(port) and port_ok(end)):
                 return False
             protocol = rule["protocol"]
             if type(protocol) is not str:

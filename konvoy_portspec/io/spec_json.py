@@ -72,6 +72,11 @@ def rule_event_dict(
     return out
 
 
+def source_to_dict(source: Source) -> dict[str, str]:
+    """A spec's ``source`` as JSON data, in spec files and every report that names one."""
+    return {"file": source.file, "sha256": source.sha256}
+
+
 def _head(spec: Spec) -> dict[str, Any]:
     """The fields of a spec's JSON before its roles."""
     out: dict[str, Any] = {
@@ -80,7 +85,7 @@ def _head(spec: Spec) -> dict[str, Any]:
         "release": spec.release,
     }
     if spec.source is not None:
-        out["source"] = {"file": spec.source.file, "sha256": spec.source.sha256}
+        out["source"] = source_to_dict(spec.source)
     return out
 
 

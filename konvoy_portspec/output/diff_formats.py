@@ -21,7 +21,7 @@ from konvoy_portspec.analysis.diff import (
     field_changes,
 )
 from konvoy_portspec.io.json_text import dumps
-from konvoy_portspec.io.spec_json import rule_event_dict
+from konvoy_portspec.io.spec_json import rule_event_dict, source_to_dict
 from konvoy_portspec.model import Rule, Spec
 from konvoy_portspec.output.escape import line_comment, markdown_cell, terminal_text
 from konvoy_portspec.output.formatter import OutputFormat, pick, registry
@@ -160,7 +160,7 @@ class MarkdownFormatter(Formatter):
 def _side_dict(spec: Spec) -> dict[str, Any]:
     out: dict[str, Any] = {"product": spec.product, "release": spec.release}
     if spec.source is not None:
-        out["source"] = {"file": spec.source.file, "sha256": spec.source.sha256}
+        out["source"] = source_to_dict(spec.source)
     return out
 
 

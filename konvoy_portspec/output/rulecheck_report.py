@@ -20,7 +20,7 @@ from konvoy_portspec.analysis.firewall import (
     FirewallRule,
     RuleCheck,
 )
-from konvoy_portspec.io.spec_json import rule_to_dict
+from konvoy_portspec.io.spec_json import rule_to_dict, source_to_dict
 from konvoy_portspec.model import Rule
 from konvoy_portspec.output.escape import terminal_text
 
@@ -128,7 +128,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 def to_dict(check: RuleCheck) -> dict[str, Any]:
     out: dict[str, Any] = {"product": check.product, "release": check.release}
     if check.source is not None:
-        out["source"] = {"file": check.source.file, "sha256": check.source.sha256}
+        out["source"] = source_to_dict(check.source)
     out["input_format"] = check.input_format
     out["agree"] = not check
     out["roles"] = [

@@ -13,9 +13,9 @@ from docutils import nodes
 
 from konvoy_portspec.analysis.diff import SpecDiff, require_roles
 from konvoy_portspec.model import Rule
-from konvoy_portspec.output.tables import cell_value
+from konvoy_portspec.output.tables import COLUMNS, cell_value
 from konvoy_portspec_sphinx.messages import _
-from konvoy_portspec_sphinx.nodes_builder import COLUMNS, Claim, header, keep_id, make_table
+from konvoy_portspec_sphinx.nodes_builder import Claim, header, keep_id, make_table
 
 DIFF_COLUMNS = ("change", "role", "port", "protocol", "component", "notes")
 

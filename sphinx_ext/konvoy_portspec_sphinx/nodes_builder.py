@@ -26,12 +26,12 @@ from docutils import nodes
 
 from konvoy_portspec.errors import PortSpecError
 from konvoy_portspec.model import Role, Rule, Spec
-from konvoy_portspec.output.tables import cell_value
+from konvoy_portspec.output.tables import COLUMNS, cell_value
 from konvoy_portspec_sphinx.messages import _
 
-#: Columns a ports table can show, in their default order; a spec's extra columns
-#: (``extra`` of its rules: direction, source, ...) can be chosen as well.
-COLUMNS = ("port", "protocol", "component", "notes")
+#: ``COLUMNS`` (from ``output.tables``): the columns a ports table can show, in their
+#: default order; a spec's extra columns (``extra`` of its rules: direction, source,
+#: ...) can be chosen as well.
 #: Column widths follow the content, up to this many characters: the text builder uses
 #: them as cell widths (wrapping longer text); html and latex lay tables out themselves.
 MAX_WIDTH = 40

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from konvoy_portspec.errors import SpecFormatError, UsageError
+from konvoy_portspec.io.schema_check import port_ok
 from konvoy_portspec.model import MAX_PORT, MIN_PORT, Role, Rule, Spec
 from konvoy_portspec.output.escape import line_comment
 from konvoy_portspec.output.exporters.names import role_id_problem
@@ -90,10 +91,6 @@ def outbound_note(rule: Rule) -> str:
     return f"outbound, not opened: {rule.where} {rule_label(rule)}"
 
 
-def _is_port(value: object) -> bool:
-    return type(value) is int and MIN_PORT <= value <= MAX_PORT
-
-
 def rule_problem(rule: Rule) -> str | None:
     """Why no tool could be given ``rule`` (a reversed range, a port out of 1-65535, a
     protocol word with whitespace in it), or ``None`` when it can be exported."""
@@ -104,9 +101,9 @@ def rule_problem(rule: Rule) -> str | None:
         if rule.end_port is not None:
             return f"end port {rule.end_port!r} without a first port"
         return None
-    if not _is_port(rule.port):
+    if not port_ok(rule.port):
         return f"port {rule.port!r} is out of range {MIN_PORT}-{MAX_PORT}"
-    if not _is_port(rule.end_port):
+    if not port_ok(rule.end_port):
         return f"end port {rule.end_port!r} is out of range {MIN_PORT}-{MAX_PORT}"
     assert rule.end_port is not None
     if rule.end_port < rule.port:

@@ -134,7 +134,8 @@ def iptables_match(rule: Rule, family: str) -> str | None:
     return f"-p {p}"
 
 
-def _not_a_rule(role_id: str, rule: Rule) -> str:
+def not_a_rule(role_id: str, rule: Rule) -> str:
+    """The ``#`` comment that stands for a rule no IP family can take."""
     what = " ".join(filter(None, (rule.protocol, rule.port_text)))
     return line_comment(f"# not an iptables port rule: {what} {rule_comment(role_id, rule)}")
 
@@ -152,7 +153,7 @@ def iptables_commands(
         match = iptables_match(rule, family)
         if match is not None:
             lines.append(f"{tool} {action} {chain} {match} -m comment --comment {word} -j ACCEPT")
-    return lines or [_not_a_rule(role_id, rule)]
+    return lines or [not_a_rule(role_id, rule)]
 
 
 def iptables_command(role_id: str, rule: Rule, action: str = "-A", chain: str = "INPUT") -> str:
@@ -177,7 +178,7 @@ def _role_block(role: Role) -> list[str]:
                 word = iptables_comment(rule_comment(role.id, rule))
                 body.append(f"{tool} -A {chain} {match} -m comment --comment {word} -j ACCEPT")
             elif family == IPV4 and not any(iptables_match(rule, f) for f in TOOLS):
-                body.append(_not_a_rule(role.id, rule))
+                body.append(not_a_rule(role.id, rule))
         body.append(f"konvoy_jump {tool} {chain} {iptables_comment(jump_comment(role.id))}")
         if family == IPV6:
             out += ["\tif konvoy_ipv6; then", *(f"\t\t{line}" for line in body), "\tfi"]

@@ -22,6 +22,7 @@ from konvoy_portspec.output.exporters.iptables import (
     TOOLS,
     iptables_match,
     jump_comment,
+    not_a_rule,
     rule_comment,
 )
 from konvoy_portspec.output.exporters.names import iptables_chain
@@ -63,9 +64,7 @@ class _RestoreExporter(Exporter):
                 word = restore_word(rule_comment(role.id, rule))
                 out.append(f"-A {chain} {match} -m comment --comment {word} -j ACCEPT")
             elif not any(iptables_match(rule, f) for f in TOOLS):
-                what = " ".join(filter(None, (rule.protocol, rule.port_text)))
-                text = f"# not an iptables port rule: {what} {rule_comment(role.id, rule)}"
-                out.append(line_comment(text))
+                out.append(not_a_rule(role.id, rule))
         out.append("COMMIT")
         return "\n".join(out) + "\n"
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 import zlib
 
+from konvoy_portspec.io import schema_check
+
 __all__ = [
     "IPTABLES_MAX_CHAIN",
     "NFT_TABLE",
@@ -29,7 +31,7 @@ __all__ = [
 ]
 
 #: A role id as ``spec/schema.json`` allows it.
-ROLE_ID = r"[a-z0-9]+(-[a-z0-9]+)*"
+ROLE_ID = schema_check.ROLE_ID.pattern
 #: iptables keeps chain names in 29 bytes with the terminating NUL.
 IPTABLES_MAX_CHAIN = 28
 #: Our own nft table (``table inet konvoy_portspec``), replaced whole on every load.
@@ -44,7 +46,7 @@ def role_id_problem(role_id: str) -> str | None:
     """Why ``role_id`` cannot name a chain (it is no role id the schema allows), or
     ``None``. Specs from files and pages are checked against the schema already; this
     holds :func:`~konvoy_portspec.output.exporters.export` to it for model objects."""
-    if re.fullmatch(ROLE_ID, role_id):
+    if schema_check.ROLE_ID.fullmatch(role_id):
         return None
     return (
         f"role id {role_id!r} is not one of lower-case letters and digits in words "
