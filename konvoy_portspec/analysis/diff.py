@@ -275,9 +275,8 @@ def _apply(spec: Spec, d: SpecDiff) -> Spec:
             bag[ident] += 1
             known.setdefault(ident, change.after)
 
-    order = list(d.new.roles) + [r for r in spec.roles if r not in d.new.roles]
     roles: list[Role] = []
-    for rid in order:
+    for rid in role_ids(spec, d.new):
         counted = pending.get(rid)
         if counted is None:
             if rid not in d.new.roles:

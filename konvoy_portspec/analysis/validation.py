@@ -56,7 +56,7 @@ from konvoy_portspec.analysis.policy import Policy, component_key, default_polic
 from konvoy_portspec.io.schema_check import conforms, schema_problems
 from konvoy_portspec.io.spec_json import from_dict
 from konvoy_portspec.model import MAX_PORT, MIN_PORT, Role, Rule, Spec
-from konvoy_portspec.protocols import PORT_PROTOCOLS, PORTLESS_PROTOCOLS
+from konvoy_portspec.protocols import BY_NAME, PORT_PROTOCOLS, PORTLESS_PROTOCOLS
 
 ERROR, WARNING = "error", "warning"
 
@@ -130,12 +130,11 @@ def _rule_checks(role: Role) -> Iterator[tuple[str, Rule, str]]:
                     f"protocol {rule.protocol!r}{known} on a port rule; "
                     f"port rules use {', '.join(PORT_PROTOCOLS)}",
                 )
-        elif rule.protocol not in PORT_PROTOCOLS + PORTLESS_PROTOCOLS:
+        elif rule.protocol not in BY_NAME:
             yield (
                 "unknown-protocol",
                 rule,
-                f"unknown protocol {rule.protocol!r}; port-less rules use "
-                f"{', '.join(PORT_PROTOCOLS + PORTLESS_PROTOCOLS)}",
+                f"unknown protocol {rule.protocol!r}; port-less rules use {', '.join(BY_NAME)}",
             )
 
 

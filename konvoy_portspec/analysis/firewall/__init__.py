@@ -30,11 +30,8 @@ from konvoy_portspec.analysis.firewall.firewalld import (
     parse_firewall_cmd,
     parse_service_xml,
 )
-from konvoy_portspec.analysis.firewall.iptables_rules import (
-    parse_ports,
-    parse_rule,
-    parse_rules_text,
-)
+from konvoy_portspec.analysis.firewall.iptables_line import parse_ports, parse_rule
+from konvoy_portspec.analysis.firewall.iptables_rules import parse_rules_text
 from konvoy_portspec.analysis.firewall.nft_json import parse_nft_json
 from konvoy_portspec.analysis.firewall.reader import detect_format, parse_rules, read_rules_file
 from konvoy_portspec.analysis.firewall.rules_page import looks_like_page, parse_rules_page

@@ -32,13 +32,14 @@ from konvoy_portspec.analysis.firewall.ruleset import (
 )
 from konvoy_portspec.errors import PortSpecError
 from konvoy_portspec.io.files import read_bytes
+from konvoy_portspec.io.schema_check import ROLE_ID
 from konvoy_portspec.model import MAX_PORT, MIN_PORT
 from konvoy_portspec.protocols import PORT_PROTOCOLS, canonical
 
 #: Where firewalld keeps service files; the first folder that has one wins.
 SERVICE_DIRS = ("/etc/firewalld/services", "/usr/lib/firewalld/services")
 #: The ``<short>`` of an exported service: ``Konvoy v2.1 worker``.
-_EXPORT_SHORT = re.compile(r"^Konvoy ([A-Za-z0-9][A-Za-z0-9._+-]*) ([a-z0-9]+(?:-[a-z0-9]+)*)$")
+_EXPORT_SHORT = re.compile(f"^Konvoy ([A-Za-z0-9][A-Za-z0-9._+-]*) ({ROLE_ID.pattern})$")
 _SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 _ZONE_KEY = re.compile(r"^[ \t]+([a-z][a-z0-9 -]*):(?:[ \t](.*))?$")
 #: Services include services; none nests deeper than a few levels.

@@ -24,12 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from konvoy_portspec.analysis.firewall.iptables_line import (
-    IptablesLine,
-    parse_ports,
-    parse_rule,
-    read_line,
-)
+from konvoy_portspec.analysis.firewall.iptables_line import IptablesLine, read_line
 from konvoy_portspec.analysis.firewall.ruleset import (
     FirewallRule,
     RuleSet,
@@ -38,8 +33,6 @@ from konvoy_portspec.analysis.firewall.ruleset import (
     role_of_jump_comment,
 )
 from konvoy_portspec.errors import PortSpecError
-
-__all__ = ["parse_ports", "parse_rule", "parse_rules_text"]
 
 _ROLE_COMMENT = re.compile(r"^#+\s*role:\s*([A-Za-z0-9_.-]+)", re.IGNORECASE)
 #: ``*filter``: iptables-save's table header (not a shell ``case`` branch's ``*)``).

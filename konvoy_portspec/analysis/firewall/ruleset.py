@@ -16,6 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from konvoy_portspec.errors import PortSpecError
+from konvoy_portspec.io.schema_check import ROLE_ID
 from konvoy_portspec.model import Source
 from konvoy_portspec.protocols import canonical
 
@@ -25,9 +26,9 @@ ANY = canonical("all")
 #: The comment ``portspec export`` puts on each rule: ``konvoy-portspec worker: kubelet``
 #: (see :func:`konvoy_portspec.output.exporters.iptables.rule_comment`). The colon is
 #: required: a comment cut to iptables' 256 bytes inside the role id has none.
-_RULE_COMMENT = re.compile(r"^konvoy-portspec ([a-z0-9]+(?:-[a-z0-9]+)*): ")
+_RULE_COMMENT = re.compile(f"^konvoy-portspec ({ROLE_ID.pattern}): ")
 #: The same without a component, as on a jump to a role's chain: ``konvoy-portspec worker``.
-_CHAIN_COMMENT = re.compile(r"^konvoy-portspec ([a-z0-9]+(?:-[a-z0-9]+)*)(?::|$)")
+_CHAIN_COMMENT = re.compile(f"^konvoy-portspec ({ROLE_ID.pattern})(?::|$)")
 #: Prefixes a role's chain may carry before the role: ``KONVOY-WORKER``, ``konvoy_worker``.
 _CHAIN_PREFIXES = ("konvoy-portspec-", "konvoy-")
 #: ICMPv6 neighbour discovery (RFC 4861, types 133-137) as nft and iptables name it:

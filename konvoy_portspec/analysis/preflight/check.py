@@ -21,7 +21,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from konvoy_portspec.analysis.preflight.sockets import (
     CHECKED_PROTOCOLS,
@@ -78,7 +78,7 @@ class PreflightResult:
     checked: int
     busy: tuple[PortStatus, ...] = ()
     expected: tuple[PortStatus, ...] = ()
-    unchecked: tuple[tuple[str, Rule], ...] = field(default=())
+    unchecked: tuple[tuple[str, Rule], ...] = ()
 
     def __bool__(self) -> bool:
         """True when a port the release needs is taken."""
