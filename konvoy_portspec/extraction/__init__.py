@@ -18,13 +18,15 @@ import re
 from typing import Any
 
 from konvoy_portspec.errors import ExtractError, PortSpecError, SpecFormatError
-from konvoy_portspec.extraction.events import Event
 from konvoy_portspec.extraction.findings import ExtractWarning
-from konvoy_portspec.extraction.markup import is_mdx
 from konvoy_portspec.io.files import MAX_PAGE_SIZE, read_bytes
 from konvoy_portspec.io.spec_json import check_spec
 from konvoy_portspec.model import Role, RoleMap, Source, Spec
 from konvoy_portspec.release_names import normalize
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from konvoy_portspec.extraction.events import Event
 
 __all__ = [
     "ExtractWarning",
@@ -166,6 +168,8 @@ def read_events(body: str, path: str | None = None, mdx: bool | None = None) -> 
     """Headings, captions, tabs and tables of a page body (front matter already split
     off), read as a whole HTML page or as markdown (``mdx``: as MDX, where indentation
     makes no code block; by default judged from the path and the text)."""
+    from konvoy_portspec.extraction.markup import is_mdx
+
     if is_html_page(body, path):
         from konvoy_portspec.extraction.html_reader import read_html
 
@@ -185,21 +189,24 @@ def read_page(
     """Front matter, roles and number of port tables of decoded page text: the pipeline
     ``extract`` and ``scan`` share. Errors carry the page's path (or ``<input>``), and
     so do the findings added to ``warnings`` (see :func:`extract_text`)."""
-    return _read_page([text], path, warnings, keep_going)
+    page = [_normalized(text, path or "<input>")]
+    del text  # only ``page`` holds it: let go once read (see :func:`_read_page`)
+    return _read_page(page, path, warnings, keep_going)
 
 
 def _read_page(
     page: list[str], path: str | None, warnings: list[ExtractWarning] | None, keep_going: bool
 ) -> tuple[dict[str, Any], list[Role], int]:
-    """:func:`read_page` of the text ``page`` holds, taken out of the list: when the
-    caller holds it nowhere else, a big page is let go once it has been read into
-    events, before its rows are made into rules."""
+    """:func:`read_page` of the normalized text ``page`` holds, taken out of the list:
+    when the caller holds it nowhere else, a big page is let go once it has been read
+    into events, before its rows are made into rules."""
     # Imported here, like the readers: a cached scan reads no page, and the rules
     # modules compile their patterns on import.
     from konvoy_portspec.extraction.build import build_page
+    from konvoy_portspec.extraction.markup import is_mdx
 
     name = path or "<input>"
-    meta, body = split_front_matter(_normalized(page.pop(), name))
+    meta, body = split_front_matter(page.pop())
     found: list[ExtractWarning] = []
     try:
         html = is_html_page(body, path)
@@ -240,7 +247,7 @@ def extract_text(
     out, instead of raising :class:`ExtractError` (pass ``warnings`` to see them).
     """
     return _extract(
-        [text],
+        [_normalized(text, path or "<input>")],
         path=path,
         release=release,
         product=product,
@@ -260,9 +267,9 @@ def _extract(
     warnings: list[ExtractWarning] | None,
     keep_going: bool,
 ) -> Spec:
-    """:func:`extract_text` of the text ``page`` holds (see :func:`_read_page`)."""
+    """:func:`extract_text` of the normalized text ``page`` holds (see
+    :func:`_read_page`)."""
     name = path or "<input>"
-    page[0] = _normalized(page[0], name)
     digest = sha256 or _sha256(page[0].encode("utf-8"))
     meta, roles, _ = _read_page(page, path, warnings, keep_going)
     if not roles:

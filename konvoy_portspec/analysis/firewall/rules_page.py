@@ -40,7 +40,7 @@ def parse_rules_page(text: str, *, path: str | None = None) -> RuleSet:
     a block with no role before it applies to every role.
     """
     # markdown-it-py is loaded only for pages, never for a rules file.
-    from konvoy_portspec.extraction.markdown_reader import parser
+    from konvoy_portspec.extraction.markdown_parser import parser
 
     meta, body = split_front_matter(text)
     tokens = parser().parse(body)
