@@ -38,23 +38,6 @@ __all__ = [  # the title helpers are re-exported for the firewall rules page rea
     "role_id_for",
 ]
 
-#: Transport protocol names as docs spell them, to the canonical lower-case id.
-PROTOCOL_NAMES = {
-    "tcp": "tcp",
-    "udp": "udp",
-    "sctp": "sctp",
-    "icmp": "icmp",
-    "icmpv6": "icmpv6",
-    "ipv6-icmp": "icmpv6",
-    "ipip": "ipip",
-    "ip-in-ip": "ipip",
-    "ipinip": "ipip",
-    "esp": "esp",
-    "ah": "ah",
-    "gre": "gre",
-    "vrrp": "vrrp",
-    "igmp": "igmp",
-}
 #: Words that mean "the usual transports" in a protocol column.
 BOTH_WORDS = {"both", "any", "all", "tcp/udp", "udp/tcp"}
 #: Application protocols that docs sometimes put in a protocol column; all run over TCP.
@@ -126,7 +109,9 @@ def _protocols_in(text: str) -> tuple[list[str], str]:
 
     def take(match: re.Match[str]) -> str:
         word = re.sub(r"[\s-]+", "-", match.group(1).lower())
-        proto = PROTOCOL_NAMES.get(word) or PROTOCOL_NAMES.get(word.replace("-", ""), word)
+        # The spellings are protocols.py's (``ip-in-ip``, ``ipv6-icmp``, ...).
+        found_proto = lookup(word) or lookup(word.replace("-", ""))
+        proto = found_proto.name if found_proto is not None else word
         if proto not in found:
             found.append(proto)
         return " "

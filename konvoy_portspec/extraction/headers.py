@@ -110,3 +110,11 @@ def is_port_field(field: str) -> bool:
 def is_matrix_corner(raw: str) -> bool:
     """Whether a first header cell opens a connectivity matrix (``From \\ To``)."""
     return bool(set(header_key(raw).split()) & MATRIX_WORDS)
+
+
+def column_texts(header: list[list[str]]) -> list[str]:
+    """Each column's header text: the distinct texts of its header rows, joined."""
+    width = max((len(r) for r in header), default=0)
+    return [
+        " ".join(dict.fromkeys(r[c] for r in header if c < len(r) and r[c])) for c in range(width)
+    ]

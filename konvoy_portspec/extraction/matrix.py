@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from konvoy_portspec.errors import ExtractError
 from konvoy_portspec.extraction import cells
-from konvoy_portspec.extraction.headers import is_matrix_corner
+from konvoy_portspec.extraction.headers import column_texts, is_matrix_corner
 from konvoy_portspec.extraction.rows import cell_rules, prose_warning
 from konvoy_portspec.extraction.titles import clean_title
 from konvoy_portspec.model import Rule
@@ -29,13 +29,6 @@ from konvoy_portspec.model import Rule
 #: Cells that say "no traffic" in a matrix.
 _CLOSED = cells.NO_PORT_WORDS | {"no", "x", "\u2717", "\u2718", "\u2014", "\u2013"}
 _ARROWS = "\u2190\u2191\u2192\u2193\u2194\u21d2\\/|>-"
-
-
-def _column_texts(header: list[list[str]]) -> list[str]:
-    width = max((len(r) for r in header), default=0)
-    return [
-        " ".join(dict.fromkeys(r[c] for r in header if c < len(r) and r[c])) for c in range(width)
-    ]
 
 
 def _destination(text: str) -> str:
@@ -49,7 +42,7 @@ def _destination(text: str) -> str:
 def matrix_layout(header: list[list[str]]) -> tuple[int, list[tuple[int, str]]] | None:
     """How many leading columns label the source, and each destination column with its
     role title; ``None`` when the header is not a matrix's."""
-    texts = _column_texts(header)
+    texts = column_texts(header)
     if len(texts) < 2 or not is_matrix_corner(texts[0]):
         return None
     labels = 1

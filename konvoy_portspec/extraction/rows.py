@@ -27,6 +27,7 @@ from konvoy_portspec.extraction.headers import (
     PROTOCOL,
     SOURCE_WORDS,
     classify_header,
+    column_texts,
     header_key,
 )
 from konvoy_portspec.extraction.text import slug
@@ -45,10 +46,7 @@ Warn = Callable[[str], None]
 
 def columns(header: list[list[str]]) -> list[str]:
     """Field per column; the first column of each known field wins, repeats become extras."""
-    width = max((len(r) for r in header), default=0)
-    texts = [
-        " ".join(dict.fromkeys(r[c] for r in header if c < len(r) and r[c])) for c in range(width)
-    ]
+    texts = column_texts(header)
     fields: list[str] = []
     taken: set[str] = set()
     repeats: dict[str, int] = {}  # a repeated name -> underscores its last copy got
@@ -247,9 +245,14 @@ def read_rows(
     to keep going, reports it and leaves the row out."""
     runs: list[tuple[str | None, list[Rule]]] = [(None, [])]
     header_texts = [[header_key(c) for c in r] for r in header]
+    # A body row that repeats a header row starts with a header row's first cell: the
+    # whole row is keyed only then (200,000 rows would push the key cache out).
+    firsts = {r[0] for r in header_texts if r}
     current = direction
     for row, line in zip(body, lines, strict=False):
-        if not any(row) or [header_key(c) for c in row] in header_texts:
+        if not any(row) or (
+            header_key(row[0]) in firsts and [header_key(c) for c in row] in header_texts
+        ):
             continue
         section = section_title(row)
         if section is not None:
