@@ -19,7 +19,7 @@ own direction.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from konvoy_portspec.extraction.text import slug, word_set
 from konvoy_portspec.extraction.titles import known_role, role_id_for
@@ -34,10 +34,6 @@ class Piece:
     title: str
     key: tuple[str, ...]
     rules: list[Rule]
-    base: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.base = role_id_for(self.title)
 
 
 #: Words an id built from a heading path leaves out: they tell no two sections apart.
@@ -121,7 +117,7 @@ def _slots(pieces: list[Piece]) -> tuple[list[Slot], dict[Slot, tuple[str, str]]
     """Each piece's slot, and each slot's id (before de-duplication) and title."""
     by_base: dict[str, list[int]] = {}
     for n, piece in enumerate(pieces):
-        by_base.setdefault(piece.base, []).append(n)
+        by_base.setdefault(role_id_for(piece.title), []).append(n)
     slots: list[Slot] = [("", None)] * len(pieces)
     names: dict[Slot, tuple[str, str]] = {}
     for base, group in by_base.items():

@@ -204,10 +204,6 @@ def section_title(row: list[str]) -> str | None:
     return None
 
 
-def _spanning(row: list[str]) -> bool:
-    return len(row) > 1 and all(row) and len(set(row)) == 1 and not cells.is_port_text(row[0])
-
-
 def split_header(table: Table) -> tuple[str, list[list[str]], list[list[str]], list[int]]:
     """Title, header rows, body rows and their lines of a table.
 
@@ -217,7 +213,7 @@ def split_header(table: Table) -> tuple[str, list[list[str]], list[list[str]], l
     names are in the row below it.
     """
     header, rows, lines = table.header, table.rows, table.row_lines
-    if header and _spanning(header[0]):
+    if header and all(header[0]) and section_title(header[0]) is not None:
         if len(header) > 1:
             return header[0][0], header[1:], rows, lines
         if rows:
