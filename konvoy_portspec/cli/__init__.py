@@ -250,9 +250,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except PortSpecError as exc:
-        from konvoy_portspec.cli.suggest import describe
+        from konvoy_portspec.cli._common import report_error
 
-        print(f"portspec: error: {describe(exc)}", file=sys.stderr)
+        report_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

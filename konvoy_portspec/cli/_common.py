@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 
+from konvoy_portspec.errors import PortSpecError
 from konvoy_portspec.io.files import MAX_PAGE_SIZE
 from konvoy_portspec.model import Spec
 
@@ -46,6 +47,14 @@ def stdin_once(names: Iterable[str | None]) -> None:
         from konvoy_portspec.errors import UsageError
 
         raise UsageError("only one argument can be - (standard input)")
+
+
+def report_error(exc: PortSpecError) -> None:
+    """``portspec: error: file:line: message`` on stderr, with "did you mean" where the
+    error is about a name (the suggestions are imported only now, on an error)."""
+    from konvoy_portspec.cli.suggest import describe
+
+    print(f"portspec: error: {describe(exc)}", file=sys.stderr)
 
 
 def add_output(parser: argparse.ArgumentParser) -> None:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
-from konvoy_portspec.cli._common import add_output, emit, stdin_once
-from konvoy_portspec.cli.suggest import describe
+from konvoy_portspec.cli._common import add_output, emit, load_spec, report_error, stdin_once
 from konvoy_portspec.release_names import names_release
 
 TYPE_CHECKING = False
@@ -66,13 +64,6 @@ def _read_json(path: str) -> object:
     return parse_json(raw, SpecFormatError, name)
 
 
-def _load_policy(path: str | None) -> Policy:
-    """The policy ``--policy`` names (``-`` reads it from standard input)."""
-    from konvoy_portspec.analysis.policy import load_policy
-
-    return load_policy(path)
-
-
 def _check_one(arg: str, policy: Policy) -> Checked:
     """(label, release, violations) of one input; raises PortSpecError if unreadable."""
     from konvoy_portspec.analysis.validation import validate, validate_data
@@ -84,19 +75,18 @@ def _check_one(arg: str, policy: Policy) -> Checked:
         if release is None and isinstance(data, dict) and isinstance(data.get("release"), str):
             release = data["release"]
         return arg, release, violations
-    from konvoy_portspec.cli._common import load_spec
-
     spec = load_spec(arg)
     label = spec.release if names_release(arg) else arg
     return label, spec.release, validate(spec, policy)
 
 
 def run(args: argparse.Namespace) -> int:
+    from konvoy_portspec.analysis.policy import load_policy
     from konvoy_portspec.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, PortSpecError
     from konvoy_portspec.output.validation_report import format_json, format_text
 
     stdin_once([args.policy, *args.inputs])
-    policy = _load_policy(args.policy)
+    policy = load_policy(args.policy)  # ``-`` reads it from standard input
     if args.inputs:
         inputs = list(args.inputs)
     else:
@@ -109,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             results.append(_check_one(arg, policy))
         except PortSpecError as exc:
-            print(f"portspec: error: {describe(exc)}", file=sys.stderr)
+            report_error(exc)
             unreadable.append((arg, exc))
     formatter = format_json if args.format == "json" else format_text
     emit(formatter(results, unreadable), args.output)

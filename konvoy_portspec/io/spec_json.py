@@ -53,17 +53,8 @@ def rule_event_dict(
 
     ``before``/``after`` are written only when both exist (changed and moved rules).
     """
-    out: dict[str, Any] = {
-        "kind": kind,
-        "role": role,
-        "port": rule.port,
-        "end_port": rule.end_port,
-        "protocol": rule.protocol,
-        "component": rule.component,
-        "notes": rule.notes,
-    }
-    if rule.direction != INBOUND:
-        out["direction"] = rule.direction
+    out: dict[str, Any] = {"kind": kind, "role": role, **rule_to_dict(rule)}
+    out.pop("extra", None)  # extra fields are in ``before``/``after`` (changed, moved)
     if detail:
         out["detail"] = detail
     if before is not None and after is not None:
@@ -215,9 +206,12 @@ def require_conforming(
 ) -> None:
     """Raise :class:`SpecFormatError` at the first schema problem of ``data`` (file and
     line when ``text`` is the file's), naming how many more there are."""
-    if conforms(data, text=text):
-        return
-    problems = schema_problems(data, text=text)
+    if not conforms(data, text=text):
+        _raise_first(schema_problems(data, text=text), what, path)
+
+
+def _raise_first(problems: list[SchemaProblem], what: str, path: str | None) -> None:
+    """The :class:`SpecFormatError` of the first of ``problems``, if there are any."""
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -229,7 +223,8 @@ def check_spec(spec: Spec, *, path: str | None = None) -> Spec:
     otherwise. The boundary for model objects built in code (``export``, the API): the
     same check as for files, so a newline in a release or a reversed range cannot reach
     an output by the door that skips the file."""
-    problems = [] if conforms(to_dict(spec)) else schema_problems(to_dict(spec))
+    data = to_dict(spec)
+    problems = [] if conforms(data) else schema_problems(data)
     for role in spec.roles.ordered:
         for rule in role.rules:
             if rule.port is not None and rule.end_port is not None and rule.end_port < rule.port:
@@ -239,8 +234,5 @@ def check_spec(spec: Spec, *, path: str | None = None) -> Spec:
                         f"reversed port range {rule.port}-{rule.end_port} ({rule.component})",
                     )
                 )
-    if problems:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise SpecFormatError(f"not a valid port spec: {first}{more}", path=path)
+    _raise_first(problems, "port spec", path)
     return spec
