@@ -71,10 +71,14 @@ def _span(text: str, where: str) -> tuple[int, int] | None:
     return start, end
 
 
-def port_rule(protocol: str, port: str, *, line: int = 0, where: str = "") -> FirewallRule:
-    """A ``port``/``protocol`` pair: one port, a range, or (port empty) the protocol."""
+def port_rule(
+    protocol: str, port: str, *, line: int = 0, where: str = "", text: str | None = None
+) -> FirewallRule:
+    """A ``port``/``protocol`` pair: one port, a range, or (port empty) the protocol.
+    ``text``: what the input said, when it is not ``port/protocol``."""
     proto = canonical(protocol)
-    text = f"{port}/{protocol}" if port else protocol
+    if text is None:
+        text = f"{port}/{protocol}" if port else protocol
     span = _span(port, where or f"line {line}")
     if span is None and proto in PORT_PROTOCOLS:
         span = (MIN_PORT, MAX_PORT)  # a port protocol without a port: all its ports
@@ -164,8 +168,21 @@ def service_rules(
     where = f"line {line}, service {name}"
     rules = [replace(r, line=line, where=f"{where} ({file}:{r.line})") for r in service.rules]
     skipped = [replace(s, line=line, where=where) for s in service.skipped]
-    for included, _ in service.includes:
-        more, more_skipped = service_rules(included, dirs, line=line, seen=(*seen, name))
+    more, more_skipped = _included(service, dirs, line, (*seen, name))
+    return rules + more, skipped + more_skipped
+
+
+def _included(
+    service: Service, dirs: Sequence[str], line: int | None, seen: tuple[str, ...] = ()
+) -> tuple[list[FirewallRule], list[Skipped]]:
+    """What the services ``service`` includes open, under its role when they name none;
+    each placed at ``line``, or (``None``) at the line of its include."""
+    rules: list[FirewallRule] = []
+    skipped: list[Skipped] = []
+    for included, where in service.includes:
+        more, more_skipped = service_rules(
+            included, dirs, line=where if line is None else line, seen=seen
+        )
         rules += [r.with_role(service.role) if service.role and not r.role else r for r in more]
         skipped += more_skipped
     return rules, skipped
@@ -176,11 +193,8 @@ def parse_service_xml(
 ) -> RuleSet:
     """A firewalld service file -> what a zone that lists it opens."""
     service = read_service(text, path)
-    rules, skipped = list(service.rules), list(service.skipped)
-    for name, line in service.includes:
-        more, more_skipped = service_rules(name, service_dirs, line=line)
-        rules += [r.with_role(service.role) if service.role and not r.role else r for r in more]
-        skipped += more_skipped
+    more, more_skipped = _included(service, service_dirs, None)
+    rules, skipped = [*service.rules, *more], [*service.skipped, *more_skipped]
     roles = (service.role,) if service.role else ()
     return RuleSet(
         tuple(rules), roles, tuple(skipped), path, service.release, input_format="firewalld-xml"
@@ -218,10 +232,10 @@ def _rich_rule(
             key, _, value = item.partition("=")
             attrs[key] = value
         if word == "port" and "port" in attrs:
-            rule = port_rule(attrs.get("protocol", ""), attrs["port"], line=line, where=where)
-            return [replace(rule, text=text)], []
+            protocol, port = attrs.get("protocol", ""), attrs["port"]
+            return [port_rule(protocol, port, line=line, where=where, text=text)], []
         if word == "protocol" and "value" in attrs:
-            return [replace(port_rule(attrs["value"], "", line=line, where=where), text=text)], []
+            return [port_rule(attrs["value"], "", line=line, where=where, text=text)], []
         if word == "service" and "name" in attrs:
             return service_rules(attrs["name"], dirs, line=line)
         if word in ("source-port", "forward-port", "icmp-block", "icmp-type", "masquerade"):
@@ -284,7 +298,7 @@ def _zone_entry(
         out = []
         for item in value.split():
             port, _, protocol = item.partition("/")
-            out.append(replace(port_rule(protocol, port, line=line, where=where), text=item))
+            out.append(port_rule(protocol, port, line=line, where=where, text=item))
         return out, []
     if key == "protocols":
         return [port_rule(word, "", line=line, where=where) for word in value.split()], []

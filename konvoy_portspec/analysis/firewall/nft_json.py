@@ -246,7 +246,7 @@ def _parse(text: str, path: str | None) -> RuleSet:
             rules_by_chain.setdefault(key, []).append(rule)
     order = sorted(bases)
     reached = set(order)
-    matches: dict[int, _Match] = {}
+    matches: dict[int, tuple[_Match, str]] = {}  # a rule's match and where it stands
     i = 0
     while i < len(order):
         chain = order[i]
@@ -254,7 +254,7 @@ def _parse(text: str, path: str | None) -> RuleSet:
         for rule in rules_by_chain.get(chain, []):
             where = _where(chain, rule)
             m = _read_rule(rule.get("expr"), sets.get(chain[:2], {}), where)
-            matches[id(rule)] = m
+            matches[id(rule)] = m, where
             target = (chain[0], chain[1], m.target)
             if m.target and not m.skip and target not in reached:
                 reached.add(target)
@@ -263,8 +263,7 @@ def _parse(text: str, path: str | None) -> RuleSet:
     skipped: list[Skipped] = []
     for chain in order:
         for rule in rules_by_chain.get(chain, []):
-            m = matches[id(rule)]
-            where = _where(chain, rule)
+            m, where = matches[id(rule)]
             if m.target:
                 if m.skip:
                     skipped.append(Skipped(0, f"jump to {m.target}: {m.skip}", _text(rule), where))
