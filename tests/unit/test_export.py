@@ -1041,3 +1041,17 @@ def test_calico_selects_the_role_label():
     spec = Spec("v9.9", [Role("w' || all() || 'x", "Workers", (Rule.single(22),))])
     with pytest.raises(SpecFormatError, match="role id"):
         export(spec, "calico")
+
+
+def test_networkpolicy_lists_many_single_ports_when_nothing_is_expanded():
+    # The limit is on ranges written out as single ports for clusters without endPort;
+    # a role that simply has many single-port rules is not refused for it.
+    rules = tuple(Rule.single(1024 + n, "tcp", f"c{n}") for n in range(4200))
+    spec = Spec("v9.9", [Role("w", "W", rules)])
+    for version in (None, "1.20"):
+        docs = list(yaml.safe_load_all(export(spec, "networkpolicy", kubernetes_version=version)))
+        (ports,) = [d["spec"]["ingress"][0]["ports"] for d in docs if d]
+        assert len(ports) == 4200
+    ranged = Spec("v9.9", [Role("w", "W", (*rules, Rule(30000, 30001, "tcp", "r")))])
+    with pytest.raises(ExportUsageError, match="4202 single ports"):
+        export(ranged, "networkpolicy", kubernetes_version="1.20")

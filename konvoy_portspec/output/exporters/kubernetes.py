@@ -90,12 +90,16 @@ class NetworkPolicyExporter(Exporter):
             )
         return None
 
+    def _expands(self, rule: Rule) -> bool:
+        """Whether ``rule`` is a range the target cluster needs as single ports."""
+        version = self.kubernetes_version
+        return rule.is_range and version is not None and version < END_PORT_SINCE
+
     def _ports(self, rule: Rule) -> list[str]:
         """The ``ports`` entries of one rule: one with ``endPort``, or one per port."""
         protocol = BY_NAME[rule.protocol].kubernetes
         label = rule_label(rule)
-        version = self.kubernetes_version
-        if rule.is_range and version is not None and version < END_PORT_SINCE:
+        if self._expands(rule):
             assert rule.port is not None and rule.end_port is not None
             text = (
                 f"# {label}: {rule.port_text} as single ports (no endPort before "
@@ -113,15 +117,32 @@ class NetworkPolicyExporter(Exporter):
 
     def document(self, role: Role) -> list[str] | None:
         """The policy of one role, or ``None`` when it could match none of its rules."""
-        ports = [r for r in role.rules if self._unsupported(r) is None]
+        reasons = [self._unsupported(r) for r in role.rules]
+        ports = [r for r, why in zip(role.rules, reasons, strict=True) if why is None]
         if not ports:
             return None
+        if any(self._expands(r) for r in ports):
+            # Counted before a line is written: a range of 64,512 ports is not expanded
+            # only to be refused.
+            listed = sum(
+                r.end_port - r.port + 1
+                if self._expands(r) and r.port is not None and r.end_port is not None
+                else 1
+                for r in ports
+            )
+            if listed > MAX_EXPANDED_PORTS:
+                raise ExportUsageError(
+                    f"the NetworkPolicy of role {role.id!r} would list {listed} single "
+                    f"ports (more than {MAX_EXPANDED_PORTS}): Kubernetes "
+                    f"{_version_text(self.kubernetes_version or END_PORT_SINCE)} has no "
+                    f"endPort; ranges need Kubernetes {_version_text(END_PORT_SINCE)} or later"
+                )
         out = [
             line_comment(f"# role: {role.id} ({role.title})"),
             "# A NetworkPolicy governs pods (not hostNetwork pods or the node itself);",
             "# the empty podSelector selects every pod of the namespace it is applied in.",
         ]
-        out += [line_comment(f"# {why}") for r in role.rules if (why := self._unsupported(r))]
+        out += [line_comment(f"# {why}") for why in reasons if why]
         out += [
             "apiVersion: networking.k8s.io/v1",
             "kind: NetworkPolicy",
@@ -141,14 +162,6 @@ class NetworkPolicyExporter(Exporter):
         ]
         for rule in ports:
             out += self._ports(rule)
-        listed = sum(1 for line in out if line.startswith("        - protocol:"))
-        if listed > MAX_EXPANDED_PORTS:
-            raise ExportUsageError(
-                f"the NetworkPolicy of role {role.id!r} would list {listed} single ports "
-                f"(more than {MAX_EXPANDED_PORTS}): Kubernetes "
-                f"{_version_text(self.kubernetes_version or END_PORT_SINCE)} has no "
-                f"endPort; ranges need Kubernetes {_version_text(END_PORT_SINCE)} or later"
-            )
         return out
 
     def render(self, roles: Sequence[Role]) -> str:
