@@ -7,13 +7,11 @@ characters (escaped in text, so a name cannot drive the terminal).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from konvoy_portspec.analysis.scan import Page, ScanResult
 from konvoy_portspec.io.spec_json import to_dict
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+from konvoy_portspec.output.escape import terminal_text
 
 
 def writable(text: str) -> str:
@@ -28,11 +26,10 @@ def writable(text: str) -> str:
 
 
 def printable(text: str) -> str:
-    """:func:`writable`, and control characters escaped (``\\x1b``)."""
-    text = writable(text)
-    if text.isprintable():
-        return text
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    """:func:`writable`, made safe for a terminal by the one escape for it
+    (:func:`~konvoy_portspec.output.escape.terminal_text`: control characters and
+    bidirectional overrides shown as ``\\x1b``/``\\u202e``)."""
+    return terminal_text(writable(text))
 
 
 def page_to_dict(page: Page) -> dict[str, Any]:

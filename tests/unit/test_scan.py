@@ -649,3 +649,11 @@ def test_file_names_that_are_not_utf8_or_hold_escapes_are_shown_safely(tmp_path,
     assert cli.run(["scan", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "ports-\\xff-\\x1b[2J.md" in out and "\x1b" not in out
+
+
+def test_bidirectional_overrides_in_file_names_are_shown_escaped(tmp_path, capsys):
+    # U+202E would make a terminal show "ports-\u202edm.exe" as "ports-exe.md".
+    (tmp_path / "ports-\u202edm.md").write_text(PIPE_PAGE)
+    assert cli.run(["scan", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ports-\\u202edm.md" in out and "\u202e" not in out
