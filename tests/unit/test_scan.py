@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from konvoy_portspec import cli
 from konvoy_portspec.analysis.scan import list_pages, scan_tree
-from konvoy_portspec.errors import ExtractError
+from konvoy_portspec.errors import ExtractError, PortSpecError
 from konvoy_portspec.extraction import extract_file, extract_text
 from konvoy_portspec.extraction.prefilter import may_hold_port_table
 from konvoy_portspec.io.spec_json import to_dict
@@ -126,9 +126,14 @@ def _run_json(args: list[str], capsys) -> tuple[int, dict]:
     return code, json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_scan_small_tree_json(tmp_path, capsys, jobs, monkeypatch):
+@pytest.mark.parametrize(
+    ("jobs", "parse_below"),
+    [("1", 8), ("2", 0), ("2", 8)],
+    ids=["in-process", "parser-processes", "screener-then-in-process"],
+)
+def test_scan_small_tree_json(tmp_path, capsys, jobs, parse_below, monkeypatch):
     monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.SERIAL_BELOW", 0)
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.PARSE_IN_PROCESS_BELOW", parse_below)
     root = _tree(tmp_path)
     code, data = _run_json(["scan", str(root), "--format", "json", "--jobs", jobs], capsys)
     assert code == 1  # the broken pages
@@ -434,13 +439,86 @@ def _die(root: str, rels: list[str]) -> None:
     os._exit(9)  # a worker killed mid-task (the OOM killer, a crash in C code)
 
 
-def test_a_dead_worker_is_a_clear_error_not_a_traceback(tmp_path, capsys, monkeypatch):
+def _die_at_once(*args: object) -> None:
+    os._exit(9)
+
+
+@pytest.mark.parametrize(
+    ("task", "die"),
+    [("screen_chunk", _die), ("_screen_dealt", _die_at_once), ("scan_chunk", _die)],
+    ids=["screeners", "the-screener-the-walker-deals-to", "parsers"],
+)
+def test_a_dead_worker_is_a_clear_error_not_a_traceback(tmp_path, capfd, monkeypatch, task, die):
     monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.SERIAL_BELOW", 0)
-    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.scan_chunk", _die)
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.PARSE_IN_PROCESS_BELOW", 0)
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.STREAM", 1)
+    monkeypatch.setattr(f"konvoy_portspec.analysis.scan.pool.{task}", die)
+    for name in ("a.md", "b.md", "c.md"):
+        (tmp_path / name).write_text(PIPE_PAGE, "utf-8")
+    assert cli.run(["scan", str(tmp_path), "--jobs", "2"]) == 3
+    err = capfd.readouterr().err  # the workers' stderr too
+    assert "a worker process died" in err and "--jobs 1" in err
+    assert "Traceback" not in err
+
+
+def test_parsers_are_imported_once_by_the_parent_and_not_for_a_cached_rescan(tmp_path, monkeypatch):
+    # The screeners settle what needs no parser; the parent imports the parsers when
+    # the first page needs them (and its parser processes inherit them).
+    from konvoy_portspec.analysis.scan import pool
+
+    monkeypatch.setattr(pool, "SERIAL_BELOW", 0)
+    monkeypatch.setattr(pool, "PARSE_IN_PROCESS_BELOW", 0)
+    loads = []
+    real = pool._load_parsers
+    monkeypatch.setattr(pool, "_load_parsers", lambda: (loads.append(1), real()))
+    root = _tree(tmp_path)
+    calls: list[tuple[int, int]] = []
+    cold = scan_tree(str(root), jobs=2, cache={}, progress=lambda *c: calls.append(c))
+    assert loads == [1]
+    # every page counted once it is settled, by the screener or by a parser
+    assert calls[-1] == (8, 8) and calls == sorted(calls)
+    assert cold.entries is not None
+    warm = scan_tree(str(root), jobs=2, cache=cold.entries)
+    assert loads == [1]  # every page came from the cache
+    # parsed: pipe, blank-lines, page.html, fenced and broken (the rest are ruled out
+    # by the prefilter or fail to decode)
+    assert warm.cached == warm.parsed == cold.parsed == 5
+    assert (warm.pages, warm.errors, warm.files) == (cold.pages, cold.errors, cold.files)
+    (root / "a" / "pipe.md").write_text(PIPE_PAGE.replace("| 22 |", "| 23 |"), "utf-8")
+    edited = scan_tree(str(root), jobs=2, cache=cold.entries)
+    assert loads == [1, 1] and edited.cached == 4
+
+
+def test_a_few_pages_to_parse_are_parsed_without_forking_parsers(tmp_path, monkeypatch):
+    import concurrent.futures
+
+    from konvoy_portspec.analysis.scan import pool
+
+    class NoPool:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("parser processes started for a few pages")
+
+    monkeypatch.setattr(pool, "SERIAL_BELOW", 0)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", NoPool)
+    root = _tree(tmp_path)
+    result = scan_tree(str(root), jobs=2)
+    assert [p.path for p in result.pages] == ["a/blank-lines.markdown", "a/pipe.md", "b/page.html"]
+    assert result.parsed == 5 and result.files == 8
+
+
+def test_an_error_in_the_screener_reaches_the_user_as_one_line(tmp_path, capsys, monkeypatch):
+    from konvoy_portspec.analysis.scan import pool
+
+    def unreadable(root: str, exclude: object = ()) -> object:
+        raise PortSpecError("cannot read: Permission denied", path=root)
+        yield  # a generator, as the walk is: it fails when the screener starts it
+
+    monkeypatch.setattr(pool, "SERIAL_BELOW", 0)
+    monkeypatch.setattr(pool, "walk", unreadable)
     (tmp_path / "ok.md").write_text(PIPE_PAGE, "utf-8")
     assert cli.run(["scan", str(tmp_path), "--jobs", "2"]) == 3
     err = capsys.readouterr().err
-    assert "a worker process died" in err and "--jobs 1" in err
+    assert f"{tmp_path}: cannot read: Permission denied" in err
     assert "Traceback" not in err
 
 
@@ -538,6 +616,7 @@ def test_a_hostile_tree_is_scanned_without_hang_traceback_or_escape(
     tmp_path, capsys, monkeypatch, no_hang, jobs
 ):
     monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.SERIAL_BELOW", 0)
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.PARSE_IN_PROCESS_BELOW", 0)
     root = _hostile_tree(tmp_path)
     code, data = _run_json(["scan", str(root), "-f", "json", "-j", jobs], capsys)
     assert code == 1  # the loops and the dangling link are broken pages

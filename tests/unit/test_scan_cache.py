@@ -33,8 +33,9 @@ def _one_page_tree(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture
 def serial_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small trees use the worker pool too, so both paths see the cache."""
+    """Small trees use the worker processes too, so both paths see the cache."""
     monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.SERIAL_BELOW", 0)
+    monkeypatch.setattr("konvoy_portspec.analysis.scan.pool.PARSE_IN_PROCESS_BELOW", 0)
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

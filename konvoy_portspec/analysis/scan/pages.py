@@ -107,11 +107,62 @@ def scan_chunk(root: str, rels: Sequence[str]) -> Chunk:
     return parsed, found, updates
 
 
+def screen_chunk(root: str, rels: Sequence[str]) -> tuple[Chunk, list[tuple[str, int]]]:
+    """Worker task of a scan's first pass: settle the pages ``rels`` that need no
+    parser (read errors, pages the prefilter rules out, cache hits) and name the ones
+    that do, each with its size, for the second pass (:func:`scan_chunk`, which reads
+    them again: a few hundred pages, cheaper than carrying their bytes through the
+    parent)."""
+    parsed = 0
+    found: list[Found] = []
+    updates: list[Update] = []
+    to_parse: list[tuple[str, int]] = []
+    for rel in rels:
+        screened = screen_page(root, rel, _cache, _limit)
+        if isinstance(screened, Unparsed):
+            to_parse.append((rel, len(screened.raw)))
+            continue
+        was_parsed, result, update = screened
+        parsed += was_parsed
+        if result is not None:
+            found.append(result)
+        if update is not None:
+            updates.append(update)
+    return (parsed, found, updates), to_parse
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """A page that only a parse can settle: its bytes, its path to report, and its
+    cache key (``None`` without a cache)."""
+
+    raw: bytes
+    path: str
+    page_key: str | None
+
+
+Outcome = tuple[bool, Found | None, Update | None]
+
+
 def scan_page(
     root: str, rel: str, cache: dict[str, CacheEntry] | None, limit: int = MAX_PAGE_SIZE
-) -> tuple[bool, Found | None, Update | None]:
+) -> Outcome:
     """Whether the page got past the prefilter; its port tables, an error, a skip, or
     ``None``; and, when ``cache`` is given, what to keep in it for this page."""
+    screened = screen_page(root, rel, cache, limit)
+    if not isinstance(screened, Unparsed):
+        return screened
+    result = parse_page(screened.raw, rel, screened.path)
+    if screened.page_key is None:
+        return True, result, None
+    return True, result, (screened.page_key, to_cache_entry(result))
+
+
+def screen_page(
+    root: str, rel: str, cache: dict[str, CacheEntry] | None, limit: int = MAX_PAGE_SIZE
+) -> Outcome | Unparsed:
+    """:func:`scan_page` up to the parse: its outcome when no parser is needed, else
+    what the parse needs."""
     try:
         raw = read_page_bytes(root, rel, limit)
     except Unreadable as exc:
@@ -125,7 +176,7 @@ def scan_page(
         return False, None, None
     path = os.path.join(root, *rel.split("/"))
     if cache is None:
-        return True, parse_page(raw, rel, path), None
+        return Unparsed(raw, path, None)
     page_key = key(path, raw)
     entry = cache.get(page_key)
     if entry is not None and is_cache_entry(entry):
@@ -133,8 +184,7 @@ def scan_page(
             return True, from_cache_entry(rel, entry), (page_key, None)
         except (PortSpecError, KeyError, TypeError, ValueError, AttributeError):
             pass  # an entry no run of this code wrote (edited by hand?): a miss
-    result = parse_page(raw, rel, path)
-    return True, result, (page_key, to_cache_entry(result))
+    return Unparsed(raw, path, page_key)
 
 
 def _check_text(raw: bytes, rel: str) -> PageError | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from konvoy_portspec.analysis.scan.pages import (
     PageError,
     PageSkipped,
     scan_chunk,
+    screen_chunk,
     start_run,
 )
 from konvoy_portspec.analysis.scan.walk import walk
@@ -28,13 +30,24 @@ from konvoy_portspec.io.files import MAX_PAGE_SIZE
 
 #: Below this many pages the scan runs in-process: starting workers would cost more.
 SERIAL_BELOW = 64
-#: Pages per step of an in-process scan, and per batch dealt out to the workers.
+#: Pages per step of an in-process scan.
 CHUNK = 32
-BATCH = 1024
-#: Pages per hand once the walk is over.
-TAIL_HAND = 64
+#: Pages the screener settles between two reports to the parent.
+STREAM = 128
+#: Pages per task handed to a parser process (handing out and collecting a task costs
+#: about a millisecond; parsing a page, a few).
+HAND = 6
+#: Fewer pages than this to parse are parsed in-process: forking would cost more.
+PARSE_IN_PROCESS_BELOW = 8
 
 Progress = Callable[[int, int], None]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import DefaultContext, ForkContext
+    from multiprocessing.process import BaseProcess
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,27 +95,20 @@ def scan_tree(
         raise PortSpecError("not a directory", path=root)
     workers = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     special: list[PageSkipped] = []
-
-    def readable() -> Iterator[str]:
-        for rel, kind in walk(root, exclude):
-            if kind is None:
-                yield rel
-            else:  # known from the folder listing: never opened
-                special.append(PageSkipped(rel, f"not a regular file ({kind}); not read"))
-
-    pages = readable()
+    pages = _readable(walk(root, exclude), special)
     first = list(itertools.islice(pages, SERIAL_BELOW))
     if workers == 1 or len(first) < SERIAL_BELOW:
         rels, chunks = _scan_serially(
             root, itertools.chain(first, pages), cache, max_page_size, progress
         )
-    else:
-        rels, chunks = _scan_in_parallel(
-            root, itertools.chain(first, pages), workers, cache, max_page_size, progress
+        files = len(rels) + len(special)
+    else:  # the screener walks the tree again, whole
+        files, chunks, special = _scan_in_parallel(
+            root, tuple(exclude), workers, cache, max_page_size, progress
         )
     found = [r for _, results, _ in chunks for r in results]
     return ScanResult(
-        files=len(rels) + len(special),
+        files=files,
         parsed=sum(count for count, _, _ in chunks),
         pages=tuple(sorted((r for r in found if isinstance(r, Page)), key=lambda p: p.path)),
         errors=tuple(sorted((r for r in found if isinstance(r, PageError)), key=lambda e: e.path)),
@@ -117,6 +123,17 @@ def scan_tree(
     )
 
 
+def _readable(
+    walked: Iterable[tuple[str, str | None]], special: list[PageSkipped]
+) -> Iterator[str]:
+    """The pages to read among the files walked; the special files go to ``special``."""
+    for rel, kind in walked:
+        if kind is None:
+            yield rel
+        else:  # known from the folder listing: never opened
+            special.append(PageSkipped(rel, f"not a regular file ({kind}); not read"))
+
+
 def _next_entries(cache: dict[str, CacheEntry], chunks: list[Chunk]) -> dict[str, CacheEntry]:
     """The entries of this run's pages: the cached ones that still hold, and new ones."""
     entries = {}
@@ -127,21 +144,41 @@ def _next_entries(cache: dict[str, CacheEntry], chunks: list[Chunk]) -> dict[str
 
 
 def _prepare_worker(cache: dict[str, CacheEntry] | None, max_page_size: int) -> None:
-    """Import the parsers once per worker, while the parent still walks the tree (with
-    a cache, most pages need no parser, so they are imported on the first miss).
-
-    Ctrl-C reaches every process of the terminal's group; the parent alone handles it
-    (it cancels the pool), so workers ignore it instead of each printing a traceback.
-    """
+    """Ctrl-C reaches every process of the terminal's group; the parent alone handles it
+    (it cancels the pool), so workers ignore it instead of each printing a traceback."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     start_run(cache, max_page_size)
-    if cache is None:
-        from konvoy_portspec.extraction import build, html_reader, markdown_reader
 
-        markdown_reader.parser()
-        del build, html_reader
+
+def _load_parsers() -> None:
+    """Import the parsers (and the front matter's YAML reader) into this process, and
+    build markdown-it's parser, so that workers forked afterwards inherit them."""
+    import yaml
+
+    from konvoy_portspec.extraction import build, html_reader, markdown_reader
+
+    markdown_reader.parser()
+    del yaml, build, html_reader
+    import gc
+
+    gc.freeze()
+
+
+def _fork_context() -> ForkContext | DefaultContext:
+    """``fork`` on Linux, the platform's default elsewhere.
+
+    Forking is what lets the parser processes inherit the imported parsers instead of
+    importing them each, and Python 3.14 no longer makes it Linux's default. It is safe
+    here because the scan forks only while its process has one thread: the screener
+    and the parsers are started before the parsers' pool starts its threads (the
+    screener talks to the parent through a pipe, which needs none)."""
+    import multiprocessing
+
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
 
 
 def _scan_serially(
@@ -166,62 +203,224 @@ def _scan_serially(
 
 def _scan_in_parallel(
     root: str,
-    rels: Iterable[str],
+    exclude: tuple[str, ...],
     workers: int,
     cache: dict[str, CacheEntry] | None,
     max_page_size: int,
     progress: Progress | None,
-) -> tuple[list[str], list[Chunk]]:
-    """Scan with worker processes, handing out pages while the walk goes on.
+) -> tuple[int, list[Chunk], list[PageSkipped]]:
+    """Scan with worker processes: the number of files, what was found, the special
+    files passed over.
 
-    The workers start (and import the parsers) when the first few pages are dealt, at
-    the start of the walk, so they work while the walk goes on. Handing out a task and
-    collecting it costs about a millisecond, so tasks are big: every ``BATCH`` pages the
-    walk yields are dealt out like cards, one hand per worker. Port pages cluster in
-    folders; dealt out, each hand holds its share of them. The pages left when the walk
-    ends go out in small hands (``TAIL_HAND``), so the workers finish together.
+    Importing the parsers costs a process about a tenth of a second, as much as parsing
+    thirty pages, and most pages need no parser. So the work is split in two.
+    *Screeners*, one per CPU, settle every page that needs no parser (read, checked,
+    ruled out by the prefilter, or found in the cache) and stream what they found, and
+    the names of the pages left to parse, to the parent; the first of them walks the
+    tree and deals the pages out. Meanwhile the parent imports the parsers, once, as
+    soon as a page needs them, then forks the *parsers*, one per CPU, which inherit the
+    imported parsers instead of importing them each, and hands them the named pages a
+    few at a time as the screeners name them, the last ones biggest first, so that they
+    finish together. The screeners' and the parsers' work overlap: the cores stay busy.
+    A re-scan whose pages are all cached never imports a parser; a few pages to parse
+    are parsed in-process.
     """
-    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    seen: list[str] = []
-    hands: dict[Future[Chunk], int] = {}
+    context = _fork_context()
+    results: list[Connection] = []
+    screeners: list[BaseProcess] = []
     chunks: list[Chunk] = []
-    pool = ProcessPoolExecutor(
-        workers, initializer=_prepare_worker, initargs=(cache, max_page_size)
-    )
+    special: list[PageSkipped] = []
+    waiting: list[tuple[str, int]] = []
+    parts: dict[Future[Chunk], int] = {}  # the parsers' tasks
+    parsers: ProcessPoolExecutor | None = None
+    seen = done = 0
+    imported = False
 
-    def deal(batch: list[str]) -> None:
-        for hand in (batch[i::workers] for i in range(workers)):
-            if hand:
-                hands[pool.submit(scan_chunk, root, hand)] = len(hand)
+    def start(target: Callable[..., None], *args: object) -> None:
+        """Fork a screener that sends to a pipe of its own; the parent keeps the
+        pipe's reading end only."""
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(
+            target=target, args=(send, *args), name="portspec-scan-screener", daemon=True
+        )
+        screeners.append(process)
+        results.append(receive)
+        process.start()
+        send.close()
+
+    def hand_out(hand: list[tuple[str, int]]) -> None:
+        assert parsers is not None
+        parts[parsers.submit(scan_chunk, root, [rel for rel, _ in hand])] = len(hand)
+
+    try:
+        deals: list[Connection] = []  # the walker's pipes to the other screeners
+        for _ in range(workers - 1):
+            pages, deal = context.Pipe(duplex=False)
+            # the helper closes the dealing ends it inherits, or it never sees the end
+            start(_screen_dealt, pages, [*deals, deal], root, cache, max_page_size)
+            pages.close()
+            deals.append(deal)
+        start(_walk_and_screen, deals, root, exclude, cache, max_page_size)
+        for deal in deals:
+            deal.close()
+        from multiprocessing.connection import wait
+
+        open_pipes = list(results)
+        while open_pipes:
+            ready = wait(open_pipes)
+            for pipe in [pipe for pipe in open_pipes if pipe in ready]:
+                message = pipe.recv()  # EOFError: that screener died
+                if message[0] == "end":
+                    special += message[1]
+                    open_pipes.remove(pipe)
+                    continue
+                if message[0] == "error":
+                    _, text, path, line = message
+                    raise PortSpecError(text, path=path, line=line)
+                _, count, chunk, named = message
+                seen += count
+                done += count - len(named)
+                chunks.append(chunk)
+                waiting += named
+                if waiting and not imported:
+                    _load_parsers()  # while the screeners go on
+                    imported = True
+                if parsers is None and len(waiting) >= PARSE_IN_PROCESS_BELOW:
+                    from concurrent.futures import ProcessPoolExecutor
+
+                    parsers = ProcessPoolExecutor(
+                        workers,
+                        mp_context=context,
+                        initializer=_prepare_worker,
+                        initargs=(cache, max_page_size),
+                    )
+                if parsers is not None:
+                    while len(waiting) >= HAND:
+                        hand_out(waiting[:HAND])
+                        del waiting[:HAND]
+                if progress is not None:
+                    progress(done, seen)
+        for process in screeners:
+            process.join()
+        if parsers is None:
+            if waiting:  # too few to fork for
+                chunks.append(_parse_here(root, waiting, cache, max_page_size))
+                done += len(waiting)
+        else:  # the last ones biggest first, one at a time
+            from concurrent.futures import as_completed
+
+            for named in sorted(waiting, key=lambda item: -item[1]):
+                hand_out([named])
+            for part in as_completed(parts):
+                chunks.append(part.result())
+                done += parts[part]
+                if progress is not None:
+                    progress(done, seen)
+            parsers.shutdown()
+    except BaseException as exc:  # a worker died, Ctrl-C, or an error of our own
+        _stop(screeners, parsers)  # and drop the work not started
+        if _a_worker_died(exc):
+            raise PortSpecError(
+                "a worker process died (out of memory?); --jobs 1 scans in-process", path=root
+            ) from None
+        raise
+    finally:
+        for pipe in results:
+            pipe.close()
+    return seen + len(special), chunks, special
+
+
+def _walk_and_screen(
+    send: Connection,
+    deals: list[Connection],
+    root: str,
+    exclude: tuple[str, ...],
+    cache: dict[str, CacheEntry] | None,
+    max_page_size: int,
+) -> None:
+    """The first screener: walk the tree and deal every ``STREAM`` pages it yields, in
+    turn, to itself and to the other screeners (through ``deals``). Sends the parent
+    ``("pages", count, chunk, named)`` for each of its hands, then ``("end",
+    special)``; or ``("error", message, path, line)``."""
+    _prepare_worker(cache, max_page_size)
+    special: list[PageSkipped] = []
+    turn = 0
+
+    def dispatch(batch: list[str]) -> None:
+        nonlocal turn
+        if turn == len(deals):
+            send.send(("pages", len(batch), *screen_chunk(root, batch)))
+        else:
+            deals[turn].send(batch)
+        turn = (turn + 1) % (len(deals) + 1)
 
     try:
         batch: list[str] = []
-        size = SERIAL_BELOW  # a small first deal starts the workers at once
-        for rel in rels:
-            seen.append(rel)
+        for rel in _readable(walk(root, exclude), special):
             batch.append(rel)
-            if len(batch) == size:
-                deal(batch)
-                batch, size = [], BATCH
-        # The last pages go out in small hands: whichever worker is free takes the
-        # next, so the workers finish together instead of one waiting on the other.
-        for start in range(0, len(batch), TAIL_HAND * workers):
-            deal(batch[start : start + TAIL_HAND * workers])
-        done = 0
-        for future in as_completed(hands):
-            chunks.append(future.result())
-            done += hands[future]
-            if progress is not None:
-                progress(done, len(seen))
-    except BrokenProcessPool:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise PortSpecError(
-            "a worker process died (out of memory?); --jobs 1 scans in-process", path=root
-        ) from None
-    except BaseException:  # Ctrl-C, or an error of our own: drop the work not started
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return seen, chunks
+            if len(batch) == STREAM:
+                dispatch(batch)
+                batch = []
+        if batch:
+            dispatch(batch)
+        send.send(("end", special))
+    except PortSpecError as exc:
+        send.send(("error", exc.message, exc.path, exc.line))
+    except BrokenPipeError:
+        pass  # another screener died: the parent sees its pipe end and reports it
+    finally:
+        for deal in deals:
+            deal.close()  # the other screeners' end
+        send.close()
+
+
+def _screen_dealt(
+    send: Connection,
+    pages: Connection,
+    inherited: list[Connection],
+    root: str,
+    cache: dict[str, CacheEntry] | None,
+    max_page_size: int,
+) -> None:
+    """Another screener: screen the pages the walker deals until it closes the pipe,
+    sending the parent what :func:`_walk_and_screen` sends for its own hands."""
+    for deal in inherited:
+        deal.close()
+    _prepare_worker(cache, max_page_size)
+    try:
+        while True:
+            try:
+                batch = pages.recv()
+            except EOFError:
+                break
+            send.send(("pages", len(batch), *screen_chunk(root, batch)))
+        send.send(("end", []))
+    finally:
+        send.close()
+
+
+def _parse_here(
+    root: str, named: list[tuple[str, int]], cache: dict[str, CacheEntry] | None, limit: int
+) -> Chunk:
+    start_run(cache, limit)
+    try:
+        return scan_chunk(root, [rel for rel, _ in named])
+    finally:
+        start_run(None, MAX_PAGE_SIZE)
+
+
+def _a_worker_died(exc: BaseException) -> bool:
+    """The screener's pipe ended early (:class:`EOFError`), or the parsers' pool broke
+    (``concurrent.futures`` is imported only once the pool is needed)."""
+    futures = sys.modules.get("concurrent.futures.process")
+    return isinstance(exc, EOFError) or (
+        futures is not None and isinstance(exc, futures.BrokenProcessPool)
+    )
+
+
+def _stop(screeners: list[BaseProcess], parsers: ProcessPoolExecutor | None) -> None:
+    for process in screeners:
+        if process.is_alive():
+            process.kill()
+    if parsers is not None:
+        parsers.shutdown(wait=False, cancel_futures=True)
