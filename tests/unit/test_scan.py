@@ -489,6 +489,28 @@ def test_parsers_are_imported_once_by_the_parent_and_not_for_a_cached_rescan(tmp
     assert loads == [1, 1] and edited.cached == 4
 
 
+def test_every_fork_happens_while_the_scan_has_one_thread(tmp_path, monkeypatch):
+    # Forking a process with other threads can deadlock the child (Python 3.12 warns);
+    # the scan forks screeners and parsers and must never do it with a thread running.
+    import threading
+
+    from konvoy_portspec.analysis.scan import pool
+
+    monkeypatch.setattr(pool, "SERIAL_BELOW", 0)
+    monkeypatch.setattr(pool, "PARSE_IN_PROCESS_BELOW", 0)
+    threads: list[int] = []
+    fork = os.fork
+
+    def counting_fork() -> int:
+        threads.append(threading.active_count())
+        return fork()
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    result = scan_tree(str(_tree(tmp_path)), jobs=2)
+    assert len(result.pages) == 3
+    assert threads == [1, 1, 1, 1]  # two screeners, two parsers
+
+
 def test_a_few_pages_to_parse_are_parsed_without_forking_parsers(tmp_path, monkeypatch):
     import concurrent.futures
 

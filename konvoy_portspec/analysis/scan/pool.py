@@ -1,9 +1,10 @@
-"""The whole tree: deal its pages out to worker processes while the walk goes on, and
+"""The whole tree: spread its pages over worker processes while the walk goes on, and
 gather what they found into one :class:`ScanResult`.
 
 Parsing a page costs milliseconds and a docs tree has thousands, so the scan spreads
-the pages over one process per CPU; a small tree is scanned in-process, where starting
-the workers would cost more than it saves.
+the work over the CPUs: screener processes settle the pages that need no parser and
+name the others, parser processes parse those (see :func:`_scan_in_parallel`). A small
+tree is scanned in-process, where starting the workers would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from konvoy_portspec.io.files import MAX_PAGE_SIZE
 SERIAL_BELOW = 64
 #: Pages per step of an in-process scan.
 CHUNK = 32
-#: Pages the screener settles between two reports to the parent.
+#: Pages per hand the walk deals to a screener (one report to the parent per hand).
 STREAM = 128
 #: Pages per task handed to a parser process (handing out and collecting a task costs
 #: about a millisecond; parsing a page, a few).
@@ -84,8 +85,9 @@ def scan_tree(
     exclude: Sequence[str] = (),
     max_page_size: int = MAX_PAGE_SIZE,
 ) -> ScanResult:
-    """Scan every docs page below ``root``; ``jobs`` worker processes (default: one per
-    CPU; a tree of fewer than ``SERIAL_BELOW`` pages is scanned in-process). With
+    """Scan every docs page below ``root`` with ``jobs`` screener and ``jobs`` parser
+    processes (default: one of each per CPU; with ``jobs=1``, or a tree of fewer than
+    ``SERIAL_BELOW`` pages, the scan runs in-process). With
     ``cache`` (the entries of an earlier run, see :mod:`.cache`), unchanged pages are
     not parsed again, and the result carries the entries to keep for the next run.
     ``exclude`` holds ``--exclude`` patterns (see :func:`.walk.excluder`); a page over
@@ -161,9 +163,6 @@ def _load_parsers() -> None:
 
     markdown_reader.parser()
     del yaml, build, html_reader
-    import gc
-
-    gc.freeze()
 
 
 def _fork_context() -> ForkContext | DefaultContext:
@@ -171,9 +170,9 @@ def _fork_context() -> ForkContext | DefaultContext:
 
     Forking is what lets the parser processes inherit the imported parsers instead of
     importing them each, and Python 3.14 no longer makes it Linux's default. It is safe
-    here because the scan forks only while its process has one thread: the screener
-    and the parsers are started before the parsers' pool starts its threads (the
-    screener talks to the parent through a pipe, which needs none)."""
+    here because the scan forks only while its process has one thread: the screeners
+    talk to the parent through pipes, which need none, and the parsers' pool starts its
+    processes before its threads."""
     import multiprocessing
 
     if sys.platform == "linux":
