@@ -409,7 +409,7 @@ def _parse_here(
 
 
 def _a_worker_died(exc: BaseException) -> bool:
-    """The screener's pipe ended early (:class:`EOFError`), or the parsers' pool broke
+    """A screener's pipe ended early (:class:`EOFError`), or the parsers' pool broke
     (``concurrent.futures`` is imported only once the pool is needed)."""
     futures = sys.modules.get("concurrent.futures.process")
     return isinstance(exc, EOFError) or (
