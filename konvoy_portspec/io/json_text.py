@@ -72,6 +72,8 @@ def _parts(value: Any, depth: int, indent: str, pad: str) -> list[str]:
             out += [",\n" if i else "", inner, _compact(str(k)), ": "]
             out += _parts(v, depth - 1, indent, inner)
         out += ["\n", pad, "}"]
+    elif depth == 1:  # the items on a line each (a scan writes thousands of rules)
+        out += ["[\n", inner, (",\n" + inner).join(map(_compact, value)), "\n", pad, "]"]
     else:
         out.append("[\n")
         for i, v in enumerate(value):
