@@ -523,9 +523,129 @@ def test_a_few_pages_to_parse_are_parsed_without_forking_parsers(tmp_path, monke
     monkeypatch.setattr(pool, "SERIAL_BELOW", 0)
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", NoPool)
     root = _tree(tmp_path)
-    result = scan_tree(str(root), jobs=2)
+    calls: list[tuple[int, int]] = []
+    result = scan_tree(str(root), jobs=2, progress=lambda *c: calls.append(c))
     assert [p.path for p in result.pages] == ["a/blank-lines.markdown", "a/pipe.md", "b/page.html"]
     assert result.parsed == 5 and result.files == 8
+    assert calls[-1] == (8, 8)  # a progress bar ends at the total, and is cleared
+
+
+def _outcome(result):
+    return (result.files, result.parsed, result.pages, result.errors, result.skipped)
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_pages_dealt_one_at_a_time_give_the_in_process_result(tmp_path, monkeypatch, no_hang, jobs):
+    # One page per hand: the walker screens some pages itself and deals the others to
+    # every other screener; each parser takes one page at a time.
+    from konvoy_portspec.analysis.scan import pool
+
+    root = _tree(tmp_path)
+    (root / "d").mkdir()
+    for k in range(12):
+        (root / "d" / f"ports-{k}.md").write_text(PIPE_PAGE, "utf-8")
+    os.mkfifo(root / "d" / "fifo.md")  # skipped: seen by the parent's walk and the walker's
+    serial = scan_tree(str(root), jobs=1, cache={})
+    for name, value in (("SERIAL_BELOW", 0), ("STREAM", 1), ("HAND", 1)):
+        monkeypatch.setattr(pool, name, value)
+    for parse_below in (0, 100):  # parser processes, then in-process
+        monkeypatch.setattr(pool, "PARSE_IN_PROCESS_BELOW", parse_below)
+        parallel = scan_tree(str(root), jobs=jobs, cache={})
+        assert _outcome(parallel) == _outcome(serial)
+        assert parallel.entries == serial.entries
+    assert len(serial.pages) == 3 + 12 and serial.files == 8 + 13
+    assert [s.path for s in serial.skipped] == ["d/fifo.md"]
+
+
+def _children(parent: int | None = None) -> dict[int, str]:
+    """The child processes of ``parent`` (this process) and their states, from /proc."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                    state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
+            except OSError:
+                continue
+            if int(ppid) == (os.getpid() if parent is None else parent):
+                found[int(entry)] = state
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+def test_ctrl_c_stops_and_reaps_the_screeners(tmp_path, monkeypatch):
+    import time
+
+    from konvoy_portspec.analysis.scan import pool
+
+    real = pool.screen_chunk
+
+    def slow(root: str, rels: list[str]) -> object:
+        time.sleep(0.2)
+        return real(root, rels)
+
+    def interrupt(done: int, found: int) -> None:
+        raise KeyboardInterrupt
+
+    for name, value in (("SERIAL_BELOW", 0), ("STREAM", 1), ("screen_chunk", slow)):
+        monkeypatch.setattr(pool, name, value)
+    assert _children() == {}
+    with pytest.raises(KeyboardInterrupt):
+        scan_tree(str(_tree(tmp_path)), jobs=2, progress=interrupt)
+    assert _children() == {}  # none left running, and no zombie
+
+
+_ORPHAN_SCRIPT = """
+import sys, time
+from konvoy_portspec.analysis.scan import pool
+real = pool.screen_chunk
+def slow(root, rels):
+    time.sleep(0.2)
+    return real(root, rels)
+pool.SERIAL_BELOW, pool.STREAM, pool.screen_chunk = 0, 1, slow
+pool.scan_tree(sys.argv[1], jobs=2)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+def test_workers_exit_soon_after_their_parent_is_killed(tmp_path):
+    # The OOM killer or a CI timeout kills the scan: its screeners and parsers must not
+    # stay behind (this scan's screeners would take ten seconds on their own; parsers
+    # wait for work from their parent).
+    import signal
+    import time
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    for k in range(100):
+        (root / f"p{k}.md").write_text(PIPE_PAGE, "utf-8")
+    scan = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT, str(root)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 20
+        workers: list[int] = []
+        while len(workers) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            workers = list(_children(scan.pid))
+        assert len(workers) == 4, "the screeners and the parsers did not start"
+    finally:
+        scan.send_signal(signal.SIGKILL)
+        scan.wait()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+        time.sleep(0.05)
+    left = [pid for pid in workers if _running(pid)]
+    for pid in left:  # a failing run leaves nothing behind either
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
+
+
+def _running(pid: int) -> bool:
+    """Still running (an exited orphan may stay a zombie where nothing reaps it)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_an_error_in_the_screener_reaches_the_user_as_one_line(tmp_path, capsys, monkeypatch):

@@ -40,6 +40,8 @@ STREAM = 128
 HAND = 6
 #: Fewer pages than this to parse are parsed in-process: forking would cost more.
 PARSE_IN_PROCESS_BELOW = 8
+#: Seconds between a worker's checks that its parent is still there.
+PARENT_CHECK = 0.5
 
 Progress = Callable[[int, int], None]
 
@@ -47,7 +49,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.connection import Connection
-    from multiprocessing.context import DefaultContext, ForkContext
+    from multiprocessing.context import ForkContext, SpawnContext
     from multiprocessing.process import BaseProcess
 
 
@@ -145,13 +147,34 @@ def _next_entries(cache: dict[str, CacheEntry], chunks: list[Chunk]) -> dict[str
     return entries
 
 
-def _prepare_worker(cache: dict[str, CacheEntry] | None, max_page_size: int) -> None:
-    """Ctrl-C reaches every process of the terminal's group; the parent alone handles it
-    (it cancels the pool), so workers ignore it instead of each printing a traceback."""
+def _prepare_worker(
+    cache: dict[str, CacheEntry] | None, max_page_size: int, inherited: Sequence[Connection] = ()
+) -> None:
+    """Set a worker up for the run.
+
+    Ctrl-C reaches every process of the terminal's group; the parent alone handles it
+    (it stops the workers), so workers ignore it instead of each printing a traceback.
+    A worker whose parent dies (the OOM killer, a CI job's timeout) exits within a
+    second instead of waiting forever for work or for a reader; the pipe ends it
+    inherited from the parent and does not use (``inherited``) are closed, so that a
+    screener writing to a parent that is gone gets an error rather than waiting.
+    """
     import signal
+    import threading
+    import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for end in inherited:
+        end.close()
     start_run(cache, max_page_size)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="portspec-parent-watch", daemon=True).start()
 
 
 def _load_parsers() -> None:
@@ -165,19 +188,20 @@ def _load_parsers() -> None:
     del yaml, build, html_reader
 
 
-def _fork_context() -> ForkContext | DefaultContext:
-    """``fork`` on Linux, the platform's default elsewhere.
+def _fork_context() -> ForkContext | SpawnContext:
+    """``fork`` on Linux, ``spawn`` (the platform's default) elsewhere.
 
     Forking is what lets the parser processes inherit the imported parsers instead of
     importing them each, and Python 3.14 no longer makes it Linux's default. It is safe
     here because the scan forks only while its process has one thread: the screeners
     talk to the parent through pipes, which need none, and the parsers' pool starts its
-    processes before its threads."""
+    processes before its threads. (A library caller that runs threads of its own while
+    it scans shares the risk of any fork; it can scan with ``jobs=1``.)"""
     import multiprocessing
 
     if sys.platform == "linux":
         return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+    return multiprocessing.get_context("spawn")
 
 
 def _scan_serially(
@@ -219,12 +243,14 @@ def _scan_in_parallel(
     tree and deals the pages out. Meanwhile the parent imports the parsers, once, as
     soon as a page needs them, then forks the *parsers*, one per CPU, which inherit the
     imported parsers instead of importing them each, and hands them the named pages a
-    few at a time as the screeners name them, the last ones biggest first, so that they
-    finish together. The screeners' and the parsers' work overlap: the cores stay busy.
+    few at a time as the screeners name them (the last few one at a time, biggest
+    first, so that they finish together). The screeners' and the parsers' work overlap:
+    the cores stay busy.
     A re-scan whose pages are all cached never imports a parser; a few pages to parse
     are parsed in-process.
     """
     context = _fork_context()
+    forked = context.get_start_method() == "fork"
     results: list[Connection] = []
     screeners: list[BaseProcess] = []
     chunks: list[Chunk] = []
@@ -237,10 +263,15 @@ def _scan_in_parallel(
 
     def start(target: Callable[..., None], *args: object) -> None:
         """Fork a screener that sends to a pipe of its own; the parent keeps the
-        pipe's reading end only."""
+        pipe's reading end only, and the screener closes the reading ends it inherits
+        (forked, it holds copies of them; spawned, it does not)."""
         receive, send = context.Pipe(duplex=False)
+        inherited = [*results, receive] if forked else []
         process = context.Process(
-            target=target, args=(send, *args), name="portspec-scan-screener", daemon=True
+            target=target,
+            args=(send, inherited, *args),
+            name="portspec-scan-screener",
+            daemon=True,
         )
         screeners.append(process)
         results.append(receive)
@@ -255,8 +286,8 @@ def _scan_in_parallel(
         deals: list[Connection] = []  # the walker's pipes to the other screeners
         for _ in range(workers - 1):
             pages, deal = context.Pipe(duplex=False)
-            # the helper closes the dealing ends it inherits, or it never sees the end
-            start(_screen_dealt, pages, [*deals, deal], root, cache, max_page_size)
+            dealt = [*deals, deal] if forked else []  # the helper closes its copies
+            start(_screen_dealt, pages, dealt, root, cache, max_page_size)
             pages.close()
             deals.append(deal)
         start(_walk_and_screen, deals, root, exclude, cache, max_page_size)
@@ -291,7 +322,7 @@ def _scan_in_parallel(
                         workers,
                         mp_context=context,
                         initializer=_prepare_worker,
-                        initargs=(cache, max_page_size),
+                        initargs=(cache, max_page_size, results if forked else ()),
                     )
                 if parsers is not None:
                     while len(waiting) >= HAND:
@@ -305,7 +336,9 @@ def _scan_in_parallel(
             if waiting:  # too few to fork for
                 chunks.append(_parse_here(root, waiting, cache, max_page_size))
                 done += len(waiting)
-        else:  # the last ones biggest first, one at a time
+                if progress is not None:
+                    progress(done, seen)
+        else:  # the last few one at a time, biggest first
             from concurrent.futures import as_completed
 
             for named in sorted(waiting, key=lambda item: -item[1]):
@@ -331,6 +364,7 @@ def _scan_in_parallel(
 
 def _walk_and_screen(
     send: Connection,
+    inherited: list[Connection],
     deals: list[Connection],
     root: str,
     exclude: tuple[str, ...],
@@ -341,7 +375,7 @@ def _walk_and_screen(
     turn, to itself and to the other screeners (through ``deals``). Sends the parent
     ``("pages", count, chunk, named)`` for each of its hands, then ``("end",
     special)``; or ``("error", message, path, line)``."""
-    _prepare_worker(cache, max_page_size)
+    _prepare_worker(cache, max_page_size, inherited)
     special: list[PageSkipped] = []
     turn = 0
 
@@ -366,7 +400,7 @@ def _walk_and_screen(
     except PortSpecError as exc:
         send.send(("error", exc.message, exc.path, exc.line))
     except BrokenPipeError:
-        pass  # another screener died: the parent sees its pipe end and reports it
+        pass  # another screener died (the parent reports it), or the parent did
     finally:
         for deal in deals:
             deal.close()  # the other screeners' end
@@ -375,17 +409,17 @@ def _walk_and_screen(
 
 def _screen_dealt(
     send: Connection,
-    pages: Connection,
     inherited: list[Connection],
+    pages: Connection,
+    deals: list[Connection],
     root: str,
     cache: dict[str, CacheEntry] | None,
     max_page_size: int,
 ) -> None:
     """Another screener: screen the pages the walker deals until it closes the pipe,
-    sending the parent what :func:`_walk_and_screen` sends for its own hands."""
-    for deal in inherited:
-        deal.close()
-    _prepare_worker(cache, max_page_size)
+    sending the parent what :func:`_walk_and_screen` sends for its own hands. It closes
+    the dealing ends it inherits (``deals``), or it would never see the pipe's end."""
+    _prepare_worker(cache, max_page_size, [*inherited, *deals])
     try:
         while True:
             try:
@@ -394,6 +428,8 @@ def _screen_dealt(
                 break
             send.send(("pages", len(batch), *screen_chunk(root, batch)))
         send.send(("end", []))
+    except BrokenPipeError:
+        pass  # the parent is gone
     finally:
         send.close()
 
@@ -421,5 +457,6 @@ def _stop(screeners: list[BaseProcess], parsers: ProcessPoolExecutor | None) -> 
     for process in screeners:
         if process.is_alive():
             process.kill()
+        process.join()  # no zombie left to a library caller
     if parsers is not None:
         parsers.shutdown(wait=False, cancel_futures=True)
