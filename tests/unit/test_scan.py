@@ -589,9 +589,15 @@ def test_ctrl_c_stops_and_reaps_the_screeners(tmp_path, monkeypatch):
 
     for name, value in (("SERIAL_BELOW", 0), ("STREAM", 1), ("screen_chunk", slow)):
         monkeypatch.setattr(pool, name, value)
+    root = tmp_path / "docs"
+    root.mkdir()
+    for k in range(100):  # ten seconds of screening, were the screeners left to finish
+        (root / f"p{k}.md").write_text(PIPE_PAGE, "utf-8")
     assert _children() == {}
+    start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        scan_tree(str(_tree(tmp_path)), jobs=2, progress=interrupt)
+        scan_tree(str(root), jobs=2, progress=interrupt)
+    assert time.monotonic() - start < 5  # stopped, not waited for
     assert _children() == {}  # none left running, and no zombie
 
 
