@@ -108,11 +108,10 @@ def scan_chunk(root: str, rels: Sequence[str]) -> Chunk:
 
 
 def screen_chunk(root: str, rels: Sequence[str]) -> tuple[Chunk, list[tuple[str, int]]]:
-    """Worker task of a scan's first pass: settle the pages ``rels`` that need no
-    parser (read errors, pages the prefilter rules out, cache hits) and name the ones
-    that do, each with its size, for the second pass (:func:`scan_chunk`, which reads
-    them again: a few hundred pages, cheaper than carrying their bytes through the
-    parent)."""
+    """A screener's task: settle the pages ``rels`` that need no parser (read errors,
+    pages the prefilter rules out, cache hits) and name the ones that do, each with its
+    size, for a parser process (:func:`scan_chunk`, which reads them again: a few
+    hundred pages, cheaper than carrying their bytes through the parent)."""
     parsed = 0
     found: list[Found] = []
     updates: list[Update] = []
