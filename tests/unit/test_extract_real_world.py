@@ -13,7 +13,6 @@ fixture tree reports every row of every role.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -21,21 +20,11 @@ import pytest
 
 from konvoy_portspec.cli import run
 from konvoy_portspec.extraction import ExtractWarning, extract_file
-from konvoy_portspec.model import Rule, Spec
+from konvoy_portspec.model import Spec
 from tests.support import FIXTURES
-from tests.unit.test_extract_styles import Role, Row, one, outbound, row
+from tests.unit.test_extract_styles import Page, Role, _case, _got, one, outbound, row
 
 PAGES_DIR = FIXTURES / "styles" / "real-world"
-
-
-@dataclass(frozen=True)
-class Page:
-    roles: list[Role]
-    release: str = "unknown"
-    #: (line, start of the message) of each warning, in page order.
-    warnings: list[tuple[int, str]] = field(default_factory=list)
-    #: Ports that appear only in code blocks: never rules.
-    decoys: frozenset[int] = frozenset()
 
 
 PROSE = "no port number in port cell"
@@ -428,21 +417,11 @@ PAGES["mkdocs-tabs.md"] = Page(
 )
 
 
-def _case(page: str, what: str) -> object:
-    return pytest.param(page, what, id=f"{page}::{what}")
-
-
 @cache
 def _read(page: str) -> tuple[Spec, tuple[ExtractWarning, ...]]:
     found: list[ExtractWarning] = []
     spec = extract_file(PAGES_DIR / page, warnings=found)
     return spec, tuple(found)
-
-
-def _got(rules: tuple[Rule, ...]) -> list[Row]:
-    return [
-        (r.port, r.end_port, r.protocol, r.component, r.notes, r.extras, r.direction) for r in rules
-    ]
 
 
 def test_every_page_has_expectations() -> None:

@@ -61,6 +61,8 @@ class Role:
 class Page:
     roles: list[Role]
     release: str = "unknown"
+    #: (line, start of the message) of each warning, in page order.
+    warnings: list[tuple[int, str]] = field(default_factory=list)
     #: Ports that appear only in code blocks, comments, scripts: never rules.
     decoys: frozenset[int] = field(default_factory=frozenset)
 
