@@ -17,6 +17,7 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
+from konvoy_portspec.analysis.diff import diff
 from konvoy_portspec.errors import PortSpecError
 from konvoy_portspec.model import Spec
 from konvoy_portspec.release_names import looks_like_release
@@ -196,8 +197,6 @@ class PortsDiffDirective(PortsDirective):
     }
 
     def _build(self, ctx: _Context, claim: nb.Claim) -> nb.Rendered:
-        from konvoy_portspec.analysis.diff import diff
-
         old, new = ctx.load(self.arguments[0]), ctx.load(self.arguments[1])
         table = diff_nodes.diff_table(
             diff(old, new),
