@@ -180,18 +180,18 @@ def read_events(body: str, path: str | None = None, mdx: bool | None = None) -> 
 
 
 def read_page(
-    text: str,
+    raw: bytes,
     path: str | None = None,
     *,
+    name: str = "<input>",
     warnings: list[ExtractWarning] | None = None,
     keep_going: bool = False,
 ) -> tuple[dict[str, Any], list[Role], int]:
-    """Front matter, roles and number of port tables of decoded page text: the pipeline
-    ``extract`` and ``scan`` share. Errors carry the page's path (or ``<input>``), and
-    so do the findings added to ``warnings`` (see :func:`extract_text`)."""
-    page = [_normalized(text, path or "<input>")]
-    del text  # only ``page`` holds it: let go once read (see :func:`_read_page`)
-    return _read_page(page, path, warnings, keep_going)
+    """Front matter, roles and number of port tables of a page's bytes: the pipeline
+    ``extract`` and ``scan`` share. Decoding errors name the page ``name``; other errors
+    carry its path (or ``<input>``), and so do the findings added to ``warnings`` (see
+    :func:`extract_text`)."""
+    return _read_page([decode(raw, name)], path, warnings, keep_going)
 
 
 def _read_page(

@@ -23,10 +23,9 @@ from collections.abc import Iterator
 
 from konvoy_portspec.extraction.headers import (
     HEADER_WORDS,
-    PORT,
-    PORT_START,
     classify_header,
     is_matrix_corner,
+    is_port_field,
 )
 
 #: A header word not followed by a letter; the letter before is checked by the caller.
@@ -199,7 +198,7 @@ def _pipe_row_has_port_column(line: bytes) -> bool:
     if not _has_word_bytes(line.lower()):
         return False
     return any(
-        classify_header(text) in (PORT, PORT_START) or is_matrix_corner(text)
+        is_port_field(classify_header(text)) or is_matrix_corner(text)
         for text in (piece.decode("ascii") for piece in line.split(b"|"))
     )
 

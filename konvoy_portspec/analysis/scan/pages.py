@@ -202,7 +202,7 @@ def parse_page(raw: bytes, rel: str, path: str) -> Page | PageError | None:
     plain ``None``."""
     found: list[ExtractWarning] = []
     try:
-        meta, roles, tables = read_page(decode(raw, rel), path, warnings=found)
+        meta, roles, tables = read_page(raw, path, name=rel, warnings=found)
     except PortSpecError as exc:
         return PageError(rel, exc.message, exc.line)
     if not roles:
