@@ -83,7 +83,9 @@ def _caption_of(table: Table, previous: Event | None) -> str:
     return ""
 
 
-def _placement(caption: str, sections: _Sections) -> Placement:
+def _placement(
+    caption: str, entries: list[tuple[int | None, str]], direction: str | None
+) -> Placement:
     """A table's title, section and direction.
 
     The title is its caption (its own, a caption line right above it, or a first row
@@ -98,8 +100,8 @@ def _placement(caption: str, sections: _Sections) -> Placement:
     caption naming a direction and no role under a heading that names one ("Outbound
     rules for Rancher nodes" under "Rancher server nodes"). So the inbound and the
     outbound table of a section are one role, with rules of both directions.
+    ``entries`` and ``direction`` are the enclosing sections' (:meth:`_Sections.stripped`).
     """
-    entries, direction = sections.stripped()
     path = tuple(text for _, text in entries)
     named = [i for i, (_, text) in enumerate(entries) if known_role(text) is not None]
     if caption:
@@ -177,12 +179,13 @@ def build_page(
             fields = columns(header)
             if any(is_port_field(f) for f in fields):
                 port_tables += 1
+                entries, named_direction = sections.stripped()
                 title, key, direction = _placement(
-                    spanning or _caption_of(table, previous), sections
+                    spanning or _caption_of(table, previous), entries, named_direction
                 )
                 default = direction or columns_direction(fields) or INBOUND
                 runs = read_rows(fields, header, body, lines, on_error, warn_at, default)
-                path = sections.stripped_path()
+                path = tuple(text for _, text in entries)
                 for section, rules in runs:
                     if section is None:
                         # An empty table is an empty role; a footnote row titles nothing.
