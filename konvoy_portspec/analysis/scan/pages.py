@@ -9,7 +9,7 @@ into the :class:`~konvoy_portspec.analysis.scan.pool.ScanResult`.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from konvoy_portspec.analysis.scan.cache import CacheEntry, is_cache_entry, key
@@ -94,17 +94,7 @@ def start_run(cache: dict[str, CacheEntry] | None, max_page_size: int) -> None:
 
 def scan_chunk(root: str, rels: Sequence[str]) -> Chunk:
     """Worker task: scan the pages ``rels`` below ``root``."""
-    parsed = 0
-    found: list[Found] = []
-    updates: list[Update] = []
-    for rel in rels:
-        was_parsed, result, update = scan_page(root, rel, _cache, _limit)
-        parsed += was_parsed
-        if result is not None:
-            found.append(result)
-        if update is not None:
-            updates.append(update)
-    return parsed, found, updates
+    return _tally(scan_page(root, rel, _cache, _limit) for rel in rels)
 
 
 def screen_chunk(root: str, rels: Sequence[str]) -> tuple[Chunk, list[tuple[str, int]]]:
@@ -112,22 +102,31 @@ def screen_chunk(root: str, rels: Sequence[str]) -> tuple[Chunk, list[tuple[str,
     pages the prefilter rules out, cache hits) and name the ones that do, each with its
     size, for a parser process (:func:`scan_chunk`, which reads them again: a few
     hundred pages, cheaper than carrying their bytes through the parent)."""
+    to_parse: list[tuple[str, int]] = []
+
+    def settled() -> Iterator[Outcome]:
+        for rel in rels:
+            screened = screen_page(root, rel, _cache, _limit)
+            if isinstance(screened, Unparsed):
+                to_parse.append((rel, len(screened.raw)))
+            else:
+                yield screened
+
+    return _tally(settled()), to_parse
+
+
+def _tally(outcomes: Iterable[Outcome]) -> Chunk:
+    """What a chunk sends back: pages without port tables are dropped."""
     parsed = 0
     found: list[Found] = []
     updates: list[Update] = []
-    to_parse: list[tuple[str, int]] = []
-    for rel in rels:
-        screened = screen_page(root, rel, _cache, _limit)
-        if isinstance(screened, Unparsed):
-            to_parse.append((rel, len(screened.raw)))
-            continue
-        was_parsed, result, update = screened
+    for was_parsed, result, update in outcomes:
         parsed += was_parsed
         if result is not None:
             found.append(result)
         if update is not None:
             updates.append(update)
-    return (parsed, found, updates), to_parse
+    return parsed, found, updates
 
 
 @dataclass(frozen=True, slots=True)

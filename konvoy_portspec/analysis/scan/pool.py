@@ -334,7 +334,9 @@ def _scan_in_parallel(
             process.join()
         if parsers is None:
             if waiting:  # too few to fork for
-                chunks.append(_parse_here(root, waiting, cache, max_page_size))
+                chunks += _scan_serially(
+                    root, [rel for rel, _ in waiting], cache, max_page_size, None
+                )[1]
                 done += len(waiting)
                 if progress is not None:
                     progress(done, seen)
@@ -432,16 +434,6 @@ def _screen_dealt(
         pass  # the parent is gone
     finally:
         send.close()
-
-
-def _parse_here(
-    root: str, named: list[tuple[str, int]], cache: dict[str, CacheEntry] | None, limit: int
-) -> Chunk:
-    start_run(cache, limit)
-    try:
-        return scan_chunk(root, [rel for rel, _ in named])
-    finally:
-        start_run(None, MAX_PAGE_SIZE)
 
 
 def _a_worker_died(exc: BaseException) -> bool:
