@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 
-from konvoy_portspec.errors import PortSpecError
+from konvoy_portspec.errors import PortSpecError, UsageError
 from konvoy_portspec.io.files import MAX_PAGE_SIZE
 from konvoy_portspec.model import Spec
 
@@ -44,8 +44,6 @@ def stdin_once(names: Iterable[str | None]) -> None:
     """A usage error when more than one argument reads standard input (``-``): the
     second would find it empty."""
     if sum(1 for name in names if name == STDIN) > 1:
-        from konvoy_portspec.errors import UsageError
-
         raise UsageError("only one argument can be - (standard input)")
 
 
@@ -80,8 +78,6 @@ def max_page_size(args: argparse.Namespace) -> int:
     """The checked value of ``--max-page-size`` (see :func:`add_max_page_size`)."""
     value: int = MAX_PAGE_SIZE if args.max_page_size is None else args.max_page_size
     if value < 1:
-        from konvoy_portspec.errors import UsageError
-
         raise UsageError("--max-page-size must be at least 1")
     return value
 

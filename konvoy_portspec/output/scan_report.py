@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from konvoy_portspec.analysis.scan import Page, ScanResult
+from konvoy_portspec.extraction.findings import ExtractWarning
 from konvoy_portspec.io.spec_json import to_dict
 from konvoy_portspec.output.escape import terminal_text
 
@@ -95,7 +96,7 @@ def problem_lines(result: ScanResult) -> list[str]:
     lines = [printable(str(error)) for error in result.errors]
     for page in result.pages:
         for line, message in page.warnings:
-            where = page.path if line is None else f"{page.path}:{line}"
-            lines.append(f"warning: {printable(where)}: {printable(message)}")
+            warning = ExtractWarning(message, line, page.path)
+            lines.append(f"warning: {printable(str(warning))}")
     lines += [f"warning: {printable(str(skip))}" for skip in result.skipped]
     return lines

@@ -121,15 +121,14 @@ class NetworkPolicyExporter(Exporter):
         ports = [r for r, why in zip(role.rules, reasons, strict=True) if why is None]
         if not ports:
             return None
-        if any(self._expands(r) for r in ports):
+        expanded = [r for r in ports if self._expands(r)]
+        if expanded:
             # Counted before a line is written: a range of 64,512 ports is not expanded
             # only to be refused.
-            listed = sum(
-                r.end_port - r.port + 1
-                if self._expands(r) and r.port is not None and r.end_port is not None
-                else 1
-                for r in ports
-            )
+            listed = len(ports) - len(expanded)
+            for r in expanded:
+                assert r.port is not None and r.end_port is not None  # a range
+                listed += r.end_port - r.port + 1
             if listed > MAX_EXPANDED_PORTS:
                 raise ExportUsageError(
                     f"the NetworkPolicy of role {role.id!r} would list {listed} single "

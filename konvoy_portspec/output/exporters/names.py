@@ -23,15 +23,12 @@ from konvoy_portspec.io import schema_check
 __all__ = [
     "IPTABLES_MAX_CHAIN",
     "NFT_TABLE",
-    "ROLE_ID",
     "iptables_chain",
     "kubernetes_name",
     "nft_chain",
     "role_id_problem",
 ]
 
-#: A role id as ``spec/schema.json`` allows it.
-ROLE_ID = schema_check.ROLE_ID.pattern
 #: iptables keeps chain names in 29 bytes with the terminating NUL.
 IPTABLES_MAX_CHAIN = 28
 #: Our own nft table (``table inet konvoy_portspec``), replaced whole on every load.
