@@ -29,7 +29,6 @@ from konvoy_portspec.errors import ExtractError
 from konvoy_portspec.extraction.events import Event, Heading, Paragraph, TabEnd, Table, TabStart
 from konvoy_portspec.extraction.html_reader import read_html
 from konvoy_portspec.extraction.markdown_parser import (
-    MAX_BRACKETS,
     MAX_NESTING,
     inline_text,
     parser,
@@ -46,7 +45,7 @@ _EVENT_TAGS = re.compile(r"<(?:table|h[1-6]|heading|p|figcaption)\b", re.IGNOREC
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _EMPHASIS_OPEN = {"em_open", "strong_open"}
 
-__all__ = ["MAX_BRACKETS", "MAX_NESTING", "inline_text", "parser", "read_markdown"]
+__all__ = ["MAX_NESTING", "inline_text", "parser", "read_markdown"]
 
 
 def _is_caption(inline: Token, text: str) -> bool:

@@ -59,11 +59,11 @@ def path_role_id(parts: list[str], title: str) -> str:
     """The id of a role titled by a heading path: the role the title (else the path)
     names, then the words of the path that tell it apart (``RKE2 / Server nodes`` ->
     ``control-plane-rke2``)."""
-    named = [p for p in ([title] if known_role(title) else []) + parts if known_role(p)]
+    named = [role for role in map(known_role, [title, *parts]) if role is not None]
     if not named:
         words = [w for part in parts for w in _id_words(part, False)]
         return "-".join(dict.fromkeys(words)) or slug(" ".join(parts)) or "ports"
-    role = known_role(named[0]) or ""
+    role = named[0]
     words = [w for part in parts for w in _id_words(part, True)]
     return "-".join(dict.fromkeys([*role.split("-"), *words]))
 

@@ -124,20 +124,14 @@ def cell_rules(
         own = dict(extra)
         if remark:
             own["port_remark"] = remark
-        if start_port is None:
-            if cell.raw:
-                own["port"] = cell.raw
-            kept = tuple(sorted(own.items()))
-            rules += [
-                Rule(None, None, p, component, notes, kept, direction)
-                for p in protocols or fallback or ("any",)
-            ]
-        else:
-            kept = tuple(sorted(own.items()))
-            rules += [
-                Rule(start_port, end_port, p, component, notes, kept, direction)
-                for p in protocols or fallback or ("tcp",)
-            ]
+        if start_port is None and cell.raw:
+            own["port"] = cell.raw  # a port-less rule keeps what the cell said
+        kept = tuple(sorted(own.items()))
+        default = ("any",) if start_port is None else ("tcp",)
+        rules += [
+            Rule(start_port, end_port, p, component, notes, kept, direction)
+            for p in protocols or fallback or default
+        ]
     return rules
 
 
