@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from docutils import nodes
 
@@ -246,17 +246,7 @@ def _release_level(targets: Iterable[Target]) -> list[Target]:
         name = f"{release}/{rest}"
         if (target.objtype, name.casefold()) not in seen:
             seen.add((target.objtype, name.casefold()))
-            out.append(
-                Target(
-                    target.objtype,
-                    name,
-                    target.anchor,
-                    release,
-                    target.role_title,
-                    False,
-                    target.release_roles,
-                )
-            )
+            out.append(replace(target, name=name, by_role=False))
     return out
 
 
