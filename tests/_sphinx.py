@@ -1,5 +1,5 @@
-"""What the Sphinx tests share: an app's warnings as text, and a build with an app of
-its own (see :func:`built_once`)."""
+"""What the Sphinx tests share: an app's warnings as text, an app of its own, and a
+build with one (see :func:`built_once`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,23 @@ def warnings_of(app) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", warning_stream(app).getvalue())
 
 
+def new_app(builder: str, srcdir: Path, builddir: Path, freshenv: bool):
+    """A ``SphinxTestApp`` of its own, with its status and warnings kept in memory; the
+    caller cleans it up once (see :func:`built_once`)."""
+    from io import StringIO
+
+    from sphinx.testing.util import SphinxTestApp
+
+    return SphinxTestApp(
+        builder,
+        srcdir=srcdir,
+        builddir=builddir,
+        freshenv=freshenv,
+        status=StringIO(),
+        warning=StringIO(),
+    )
+
+
 def built_once(srcdir: Path, builder: str, builddir: Path) -> Path:
     """Build ``srcdir`` with an app of its own, cleaned up once, before the test's next
     app; the build must not warn. Returns the output folder (its files outlive the app).
@@ -25,18 +42,7 @@ def built_once(srcdir: Path, builder: str, builddir: Path) -> Path:
     second cleanup restores a docutils registry that a later app has filled, and every
     app after it warns that its directives are "already registered".)
     """
-    from io import StringIO
-
-    from sphinx.testing.util import SphinxTestApp
-
-    app = SphinxTestApp(
-        builder,
-        srcdir=srcdir,
-        builddir=builddir,
-        freshenv=True,
-        status=StringIO(),
-        warning=StringIO(),
-    )
+    app = new_app(builder, srcdir, builddir, freshenv=True)
     try:
         app.build()
         assert warnings_of(app) == ""

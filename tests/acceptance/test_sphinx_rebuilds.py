@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._sphinx import warnings_of
+from tests._sphinx import new_app, warnings_of
 
 SPECS_OF_V23 = {"r23", "diff", "newest"}  # v2.3 is the newest release: `latest` too
 
@@ -40,19 +40,8 @@ class Builds:
         self.app = None
 
     def build(self, freshenv: bool = False) -> tuple[set[str], str]:
-        from io import StringIO
-
-        from sphinx.testing.util import SphinxTestApp
-
         self.close()
-        self.app = app = SphinxTestApp(
-            "html",
-            srcdir=self.src,
-            builddir=self.out,
-            freshenv=freshenv,
-            status=StringIO(),
-            warning=StringIO(),
-        )
+        self.app = app = new_app("html", self.src, self.out, freshenv)
         read: set[str] = set()
         app.connect("env-before-read-docs", lambda app, env, docnames: read.update(docnames))
         app.build()
