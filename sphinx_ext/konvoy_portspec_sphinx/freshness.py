@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Set
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from konvoy_portspec.errors import PortSpecError
@@ -34,13 +33,8 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
 
-@dataclass
-class _State:
-    memo: Memo
-    registry: Registry
-
-
-_STATES: weakref.WeakKeyDictionary[object, _State] = weakref.WeakKeyDictionary()
+#: The registry of each environment's build (it holds the memo of spec files read).
+_REGISTRIES: weakref.WeakKeyDictionary[object, Registry] = weakref.WeakKeyDictionary()
 #: conf.py's folder per Sphinx config object (user spec paths are relative to it).
 _CONFDIRS: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
 
@@ -58,11 +52,10 @@ def _build(env: BuildEnvironment, memo: Memo) -> Registry:
 
 def registry_for(env: BuildEnvironment) -> Registry:
     """This build's registry (built quietly if the build did not make one)."""
-    state = _STATES.get(env)
-    if state is None:
-        memo = Memo()
-        state = _STATES[env] = _State(memo, _build(env, memo))
-    return state.registry
+    registry = _REGISTRIES.get(env)
+    if registry is None:
+        registry = _REGISTRIES[env] = _build(env, Memo())
+    return registry
 
 
 def domain_of(env: BuildEnvironment) -> KonvoyDomain:
@@ -89,9 +82,8 @@ def on_env_get_outdated(
     app: Sphinx, env: BuildEnvironment, added: Set[str], changed: Set[str], removed: Set[str]
 ) -> list[str]:
     """Build and report this build's registry; the pages it makes stale."""
-    before = _STATES.get(env)
+    before = _REGISTRIES.get(env)
     memo = before.memo if before is not None else Memo()  # unchanged files: not re-read
-    registry = _build(env, memo)
-    _STATES[env] = _State(memo, registry)
+    registry = _REGISTRIES[env] = _build(env, memo)
     _report(registry, env)
     return domain_of(env).stale_docs(registry.fingerprint)
