@@ -27,13 +27,18 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import time
 import tomllib
 from pathlib import Path
+
+# packaging reads requirements and versions as pip does (Sphinx depends on it).
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The packages whose versions the matrix varies: the ones the extension talks to.
@@ -43,23 +48,26 @@ VARIED = ("sphinx", "docutils", "myst-parser")
 #: own test extra).
 TEST_TOOLS = ("pytest", "hypothesis", "defusedxml")
 STAMP = ".matrix-stamp"
-_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")
 
 
-def _name(requirement: str) -> tuple[str, str]:
-    """``("sphinx", ">=7.2")`` from ``"sphinx>=7.2"`` (the name in lower case)."""
-    match = _REQUIREMENT.match(requirement)
-    if match is None:
-        raise SystemExit(f"sphinx_matrix: cannot read the requirement {requirement!r}")
-    return match.group(1).lower().replace("_", "-"), match.group(2).strip()
+def _name(requirement: str) -> tuple[str, SpecifierSet]:
+    """``("sphinx", SpecifierSet(">=7.2"))`` from ``"sphinx>=7.2"`` (the name as pip
+    compares names)."""
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement:
+        raise SystemExit(f"sphinx_matrix: cannot read the requirement {requirement!r}") from None
+    return canonicalize_name(parsed.name), parsed.specifier
 
 
-def declared(pyproject: Path = ROOT / "pyproject.toml") -> tuple[dict[str, str], list[str]]:
+def declared(
+    pyproject: Path = ROOT / "pyproject.toml",
+) -> tuple[dict[str, SpecifierSet], list[str]]:
     """The version specifiers of :data:`VARIED` from the extras, and the runtime
     dependencies (as written)."""
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     extras = project.get("optional-dependencies", {})
-    varied: dict[str, str] = {}
+    varied: dict[str, SpecifierSet] = {}
     for requirement in [*extras.get("sphinx", []), *extras.get("myst", [])]:
         name, spec = _name(requirement)
         if name in VARIED:
@@ -70,11 +78,11 @@ def declared(pyproject: Path = ROOT / "pyproject.toml") -> tuple[dict[str, str],
     return varied, list(project.get("dependencies", []))
 
 
-def floor_pins(varied: dict[str, str]) -> list[str]:
+def floor_pins(varied: dict[str, SpecifierSet]) -> list[str]:
     """``sphinx==7.2`` for ``sphinx>=7.2``: the lowest version each specifier allows."""
     pins = []
     for name, spec in varied.items():
-        lows = [part.strip()[2:].strip() for part in spec.split(",") if ">=" in part]
+        lows = [s.version for s in spec if s.operator == ">="]
         if len(lows) != 1:
             raise SystemExit(f"sphinx_matrix: {name}{spec} has no single '>=' floor to test")
         pins.append(f"{name}=={lows[0]}")
@@ -132,19 +140,11 @@ def installed_versions(python: Path) -> dict[str, str]:
     return versions
 
 
-def _release(version: str) -> tuple[int, ...]:
-    """``7.2.0`` and ``7.2`` as the same tuple (trailing zeros dropped)."""
-    parts = [int(p) for p in re.findall(r"\d+", version.split("+")[0])]
-    while parts and parts[-1] == 0:
-        parts.pop()
-    return tuple(parts)
-
-
 def check_floor(versions: dict[str, str]) -> None:
     """The floor venv holds exactly the declared floors (pip could not pick others)."""
     for pin in floor_pins(declared()[0]):
         name, version = pin.split("==")
-        if _release(versions[name]) != _release(version):
+        if Version(versions[name]) != Version(version):  # 7.2 == 7.2.0
             raise SystemExit(
                 f"sphinx_matrix: the floor venv has {name} {versions[name]}, not {version}"
             )
