@@ -10,7 +10,6 @@ out. Without any of those a row is inbound, a port the node listens on.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 from konvoy_portspec.errors import ExtractError
@@ -40,8 +39,8 @@ from konvoy_portspec.extraction.titles import (
 )
 from konvoy_portspec.model import INBOUND, OUTBOUND, PORT_PROTOCOLS, Rule
 
-#: Called with a message about the row being read (a prose port cell).
-Warn = Callable[[str], None]
+#: Called with a message about a row (a prose port cell) and the row's line.
+WarnAt = Callable[[str, int], None]
 
 
 def columns(header: list[list[str]]) -> list[str]:
@@ -136,10 +135,10 @@ def cell_rules(
 
 
 def row_rules(
-    fields: list[str], row: list[str], warn: Warn, direction: str = INBOUND
+    fields: list[str], row: list[str], warn_at: WarnAt, line: int, direction: str = INBOUND
 ) -> list[Rule]:
-    """The rules of one body row, ``direction`` unless its Direction cell names one.
-    Raises :class:`ExtractError` for a broken port."""
+    """The rules of one body row (at ``line``), ``direction`` unless its Direction cell
+    names one. Raises :class:`ExtractError` for a broken port."""
     values = {f: (row[i] if i < len(row) else "") for i, f in enumerate(fields)}
     if values.get(DIRECTION):
         named, whole = cell_direction(values[DIRECTION])
@@ -170,7 +169,7 @@ def row_rules(
     rules: list[Rule] = []
     for cell, header_protocols in _port_sources(values):
         if cell.prose:
-            warn(prose_warning(cell))
+            warn_at(prose_warning(cell), line)
         fallback = header_protocols or column_protocols
         rules += cell_rules(cell, fallback, component, notes, extra, any_protocol, direction)
     return rules
@@ -215,17 +214,13 @@ def split_header(table: Table) -> tuple[str, list[list[str]], list[list[str]], l
     return "", header, rows, lines
 
 
-def _at(warn_at: Callable[[str, int], None], line: int, message: str) -> None:
-    warn_at(message, line)
-
-
 def read_rows(
     fields: list[str],
     header: list[list[str]],
     body: list[list[str]],
     lines: list[int],
     on_error: Callable[[ExtractError, int], None],
-    warn_at: Callable[[str, int], None],
+    warn_at: WarnAt,
     direction: str = INBOUND,
 ) -> list[tuple[str | None, list[Rule]]]:
     """Body rows as runs of rules, each under the title of the section row above it
@@ -250,9 +245,8 @@ def read_rows(
             current = named or direction
             runs.append((rest or None, []))
             continue
-        warn = functools.partial(_at, warn_at, line)
         try:
-            runs[-1][1].extend(row_rules(fields, row, warn, current))
+            runs[-1][1].extend(row_rules(fields, row, warn_at, line, current))
         except ExtractError as exc:
             on_error(exc, line)
     return runs
